@@ -1,0 +1,287 @@
+//! `vigie bench`: figures for the spatial index, printed, never asserted.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Subcommand;
+use serde::Serialize;
+use vigie_domain::LocateStatus;
+use vigie_spatial::naive::NaiveIndex;
+use vigie_spatial::sample::benchmark_points;
+use vigie_spatial::{CommuneMatch, SpatialIndex};
+
+use crate::geography::GeographySource;
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Batch locate throughput, index build time and memory on the configured geography.
+    Locate {
+        /// Points to generate (ignored with --points-file).
+        #[arg(long, default_value_t = 1_000_000)]
+        points: usize,
+        /// Seed for generated points.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Read points from a CSV (id,longitude,latitude), e.g. one made by `vigie gen points`,
+        /// so that peers can be measured on the same input.
+        #[arg(long)]
+        points_file: Option<PathBuf>,
+        /// Timed passes over the points; the best and the median are reported.
+        #[arg(long, default_value_t = 5)]
+        passes: usize,
+        /// Also time the naive R-tree + geo baseline.
+        #[arg(long)]
+        baseline: bool,
+        /// Points checked against the brute-force answer.
+        #[arg(long, default_value_t = 20_000)]
+        verify: usize,
+        /// Print the figures as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Serialize)]
+struct LocateFigures {
+    points: usize,
+    communes: usize,
+    corridors: usize,
+    build_ms_min: f64,
+    build_ms_median: f64,
+    load_and_build_ms: f64,
+    index_heap_mb: f64,
+    max_rss_mb: Option<f64>,
+    cell_degrees: f64,
+    coarse_pure: usize,
+    coarse_split: usize,
+    coarse_near: usize,
+    coarse_far: usize,
+    fine_pure: usize,
+    fine_mixed: usize,
+    fine_near: usize,
+    locate_mpts_best: f64,
+    locate_mpts_median: f64,
+    commune_only_mpts_best: f64,
+    naive_mpts: Option<f64>,
+    inside: usize,
+    snapped: usize,
+    outside: usize,
+    with_corridor: usize,
+    verified: usize,
+    mismatches: usize,
+}
+
+pub fn run(command: BenchCommand, source: &GeographySource) -> anyhow::Result<ExitCode> {
+    let BenchCommand::Locate {
+        points,
+        seed,
+        points_file,
+        passes,
+        baseline,
+        verify,
+        json,
+    } = command;
+    let load_started = Instant::now();
+    let geography = source.load()?;
+    let load_and_build = load_started.elapsed();
+    let zones = &geography.zones;
+
+    let mut build_times: Vec<Duration> = (0..15)
+        .map(|_| {
+            SpatialIndex::build(zones, source.index_options())
+                .stats()
+                .build_time
+        })
+        .collect();
+    build_times.sort();
+    let index = SpatialIndex::build(zones, source.index_options());
+    let stats = index.stats();
+
+    let coords: Vec<(f64, f64)> = match &points_file {
+        Some(path) => read_points(path)?,
+        None => benchmark_points(zones, points, seed)
+            .into_iter()
+            // The same rounding as `vigie gen points`, so files and memory agree.
+            .map(|point| (round6(point.x), round6(point.y)))
+            .collect(),
+    };
+
+    let mut rates = Vec::new();
+    let mut census = (0, 0, 0, 0);
+    let mut locations = Vec::with_capacity(coords.len());
+    for pass in 0..passes.max(1) {
+        let started = Instant::now();
+        let mut counts = (0usize, 0usize, 0usize, 0usize);
+        index.locate_batch(&coords, &mut locations);
+        for location in &locations {
+            match location.status {
+                LocateStatus::Inside => counts.0 += 1,
+                LocateStatus::Snapped => counts.1 += 1,
+                LocateStatus::Outside => counts.2 += 1,
+            }
+            counts.3 += usize::from(!location.corridors.is_empty());
+        }
+        rates.push(coords.len() as f64 / started.elapsed().as_secs_f64() / 1e6);
+        if pass == 0 {
+            census = counts;
+        }
+    }
+    rates.sort_by(f64::total_cmp);
+
+    let mut commune_rates = Vec::new();
+    for _ in 0..passes.max(1) {
+        let started = Instant::now();
+        let mut found = 0usize;
+        for &(lon, lat) in &coords {
+            found += usize::from(!matches!(
+                index.locate_commune(lon, lat),
+                CommuneMatch::Outside
+            ));
+        }
+        std::hint::black_box(found);
+        commune_rates.push(coords.len() as f64 / started.elapsed().as_secs_f64() / 1e6);
+    }
+    commune_rates.sort_by(f64::total_cmp);
+
+    let naive_rate = baseline.then(|| {
+        let naive = NaiveIndex::build(zones);
+        let started = Instant::now();
+        let mut found = 0usize;
+        for &(lon, lat) in &coords {
+            found += usize::from(naive.locate(geo_types::Coord { x: lon, y: lat }).is_some());
+        }
+        std::hint::black_box(found);
+        coords.len() as f64 / started.elapsed().as_secs_f64() / 1e6
+    });
+
+    let verified = verify.min(coords.len());
+    let mismatches = coords[..verified]
+        .iter()
+        .filter(|&&(lon, lat)| index.locate(lon, lat) != index.locate_brute_force(lon, lat))
+        .count();
+
+    let figures = LocateFigures {
+        points: coords.len(),
+        communes: zones.communes.len(),
+        corridors: zones.corridors.len(),
+        build_ms_min: build_times[0].as_secs_f64() * 1e3,
+        build_ms_median: build_times[build_times.len() / 2].as_secs_f64() * 1e3,
+        load_and_build_ms: load_and_build.as_secs_f64() * 1e3,
+        index_heap_mb: stats.heap_bytes as f64 / 1e6,
+        max_rss_mb: max_rss_mb(),
+        cell_degrees: stats.cell_degrees,
+        coarse_pure: stats.cells.coarse_pure,
+        coarse_split: stats.cells.coarse_split,
+        coarse_near: stats.cells.coarse_near,
+        coarse_far: stats.cells.coarse_far,
+        fine_pure: stats.cells.fine_pure,
+        fine_mixed: stats.cells.fine_mixed,
+        fine_near: stats.cells.fine_near,
+        locate_mpts_best: rates[rates.len() - 1],
+        locate_mpts_median: rates[rates.len() / 2],
+        commune_only_mpts_best: commune_rates[commune_rates.len() - 1],
+        naive_mpts: naive_rate,
+        inside: census.0,
+        snapped: census.1,
+        outside: census.2,
+        with_corridor: census.3,
+        verified,
+        mismatches,
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&figures)?);
+    } else {
+        print_figures(&figures);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_figures(figures: &LocateFigures) {
+    println!(
+        "vigie locate benchmark — {} points, one thread",
+        figures.points
+    );
+    println!(
+        "  geography        {} communes, {} corridors",
+        figures.communes, figures.corridors
+    );
+    println!(
+        "  index build      {:.1} ms (min), {:.1} ms (median); decode + build {:.1} ms",
+        figures.build_ms_min, figures.build_ms_median, figures.load_and_build_ms
+    );
+    println!(
+        "  memory           index {:.1} MB on the heap; process peak {}",
+        figures.index_heap_mb,
+        figures
+            .max_rss_mb
+            .map_or("unknown".to_owned(), |mb| format!("{mb:.1} MB"))
+    );
+    println!(
+        "  grid (coarse)    {}° cells: {} pure, {} split, {} near, {} far",
+        figures.cell_degrees * 8.0,
+        figures.coarse_pure,
+        figures.coarse_split,
+        figures.coarse_near,
+        figures.coarse_far
+    );
+    println!(
+        "  grid (fine)      {}° cells in blocks: {} pure, {} boundary, {} outside",
+        figures.cell_degrees, figures.fine_pure, figures.fine_mixed, figures.fine_near
+    );
+    println!(
+        "  locate           {:.2} M points/s (best), {:.2} M points/s (median) — commune + corridors",
+        figures.locate_mpts_best, figures.locate_mpts_median
+    );
+    println!(
+        "  commune only     {:.2} M points/s (best)",
+        figures.commune_only_mpts_best
+    );
+    if let Some(rate) = figures.naive_mpts {
+        println!(
+            "  naive baseline   {rate:.2} M points/s (rstar envelopes + geo Contains) → {:.1}x",
+            figures.locate_mpts_best / rate
+        );
+    }
+    println!(
+        "  answers          {} inside, {} snapped, {} outside; {} on a corridor",
+        figures.inside, figures.snapped, figures.outside, figures.with_corridor
+    );
+    println!(
+        "  exactness        {} points checked against brute force, {} mismatches",
+        figures.verified, figures.mismatches
+    );
+}
+
+fn round6(value: f64) -> f64 {
+    (value * 1e6).round() / 1e6
+}
+
+fn read_points(path: &PathBuf) -> anyhow::Result<Vec<(f64, f64)>> {
+    let mut reader = csv::Reader::from_path(path)
+        .with_context(|| format!("cannot read points from {}", path.display()))?;
+    let mut points = Vec::new();
+    for (row, record) in reader.records().enumerate() {
+        let record = record.with_context(|| format!("{}: row {}", path.display(), row + 2))?;
+        let number = |column: usize| -> anyhow::Result<f64> {
+            record
+                .get(column)
+                .unwrap_or_default()
+                .parse()
+                .with_context(|| {
+                    format!("{}: row {} column {}", path.display(), row + 2, column + 1)
+                })
+        };
+        points.push((number(1)?, number(2)?));
+    }
+    Ok(points)
+}
+
+/// Peak resident memory of this process, from /proc (Linux only).
+fn max_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let kilobytes: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kilobytes / 1024.0)
+}

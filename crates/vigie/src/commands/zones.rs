@@ -1,0 +1,241 @@
+//! `vigie zones`: list, import and rebuild the reference geography.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use serde::Serialize;
+use vigie_boundaries::reference::build_reference;
+use vigie_boundaries::{ImportOptions, ImportedZones, read_boundaries};
+use vigie_domain::{Season, Zone, ZoneId, ZoneLevel, ZoneSet};
+use vigie_spatial::codec;
+use vigie_spatial::geometry::dissolve_by_parent;
+
+use crate::geography::GeographySource;
+
+#[derive(Debug, Subcommand)]
+pub enum ZonesCommand {
+    /// List the zones of one level.
+    List {
+        /// commune, cercle, region or corridor.
+        #[arg(long, default_value = "commune")]
+        level: ZoneLevel,
+        /// Print a JSON array of {"id","name","level","parent"}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import a boundary file (GeoJSON or shapefile) as one level of a new zone set.
+    Import(ImportArgs),
+    /// Rebuild the embedded Mali geography from data/source (run from the repository root).
+    BuildReference {
+        /// Folder holding the source files listed in data/README.md.
+        #[arg(long, default_value = "data/source")]
+        source: PathBuf,
+        /// Where to write the zone set.
+        #[arg(long, default_value = "data/zones/mali-2015.vzs")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The boundary file: .geojson/.json, or .shp with its .shx, .dbf, .prj (and .cpg).
+    file: PathBuf,
+    /// The level the features replace: commune, cercle, region or corridor.
+    #[arg(long)]
+    level: ZoneLevel,
+    /// Attribute holding each zone's id (P-code).
+    #[arg(long)]
+    id_field: String,
+    /// Attribute holding each zone's name.
+    #[arg(long)]
+    name_field: String,
+    /// Attribute holding the parent zone's id (cercle of a commune, region of a cercle).
+    #[arg(long)]
+    parent_field: Option<String>,
+    /// Where to write the new zone set (use it with --zones or geography.zones).
+    #[arg(long)]
+    out: PathBuf,
+    /// After a commune import, rebuild cercles and regions by dissolving the communes by
+    /// their parent ids (names and parents of existing zones with the same ids are kept).
+    #[arg(long)]
+    dissolve_parents: bool,
+    /// Corridors: buffer in km when a feature has no buffer_km attribute.
+    #[arg(long, default_value_t = 20.0)]
+    buffer_km: f64,
+    /// Corridors: season as MM-DD/MM-DD when a feature has no season_start/season_end.
+    #[arg(long, default_value = "10-01/06-30")]
+    season: String,
+    /// Corridors: mark them approximate when a feature has no approximate attribute.
+    #[arg(long)]
+    approximate: bool,
+    /// Print the per-feature report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Serialize)]
+struct ListedZone<'a> {
+    id: &'a str,
+    name: &'a str,
+    level: ZoneLevel,
+    parent: Option<&'a str>,
+}
+
+pub fn run(command: ZonesCommand, source: &GeographySource) -> anyhow::Result<ExitCode> {
+    match command {
+        ZonesCommand::List { level, json } => list(source, level, json),
+        ZonesCommand::Import(args) => import(source, args),
+        ZonesCommand::BuildReference {
+            source: folder,
+            out,
+        } => {
+            let (zones, summary) = build_reference(&folder).with_context(|| {
+                format!("building the reference geography from {}", folder.display())
+            })?;
+            std::fs::write(&out, codec::encode(&zones))
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            for line in &summary.repaired_communes {
+                eprintln!("repaired {line}");
+            }
+            eprintln!(
+                "wrote {}: {} regions, {} cercles, {} communes ({} names accented), {} corridors",
+                out.display(),
+                zones.regions.len(),
+                zones.cercles.len(),
+                zones.communes.len(),
+                summary.accented_names,
+                zones.corridors.len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn list(source: &GeographySource, level: ZoneLevel, json: bool) -> anyhow::Result<ExitCode> {
+    let zones = source.zone_set()?;
+    let listed: Vec<ListedZone> = if level == ZoneLevel::Corridor {
+        zones
+            .corridors
+            .iter()
+            .map(|corridor| ListedZone {
+                id: corridor.id.as_str(),
+                name: &corridor.name,
+                level,
+                parent: None,
+            })
+            .collect()
+    } else {
+        zones
+            .zones(level)
+            .iter()
+            .map(|zone| ListedZone {
+                id: zone.id.as_str(),
+                name: &zone.name,
+                level,
+                parent: zone.parent.as_ref().map(ZoneId::as_str),
+            })
+            .collect()
+    };
+    if json {
+        println!("{}", serde_json::to_string(&listed)?);
+    } else {
+        for zone in &listed {
+            println!("{}\t{}\t{}", zone.id, zone.name, zone.parent.unwrap_or("-"));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn import(source: &GeographySource, args: ImportArgs) -> anyhow::Result<ExitCode> {
+    let (start, end) = args
+        .season
+        .split_once('/')
+        .with_context(|| format!("--season {:?}: expected MM-DD/MM-DD", args.season))?;
+    let mut options = ImportOptions::new(args.level, &args.id_field, &args.name_field);
+    options.parent_field = args.parent_field.clone();
+    options.default_buffer_km = args.buffer_km;
+    options.default_season = Season {
+        start: start
+            .parse()
+            .with_context(|| format!("--season {:?}", args.season))?,
+        end: end
+            .parse()
+            .with_context(|| format!("--season {:?}", args.season))?,
+    };
+    options.default_approximate = args.approximate;
+
+    let (imported, report) = read_boundaries(&args.file, &options)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        for line in &report.features {
+            println!("{line}");
+        }
+    }
+    eprintln!(
+        "{}: {} imported ({} after repair), {} rejected; attributes read as {}",
+        args.file.display(),
+        report.imported(),
+        report.repaired(),
+        report.rejected(),
+        report.encoding
+    );
+    if imported.is_empty() {
+        bail!("no feature could be imported; the zone set was not written");
+    }
+
+    let mut zones = source.zone_set()?;
+    match imported {
+        ImportedZones::Corridors(corridors) => zones.corridors = corridors,
+        ImportedZones::Administrative(imported) => {
+            *zones.zones_mut(args.level) = imported;
+            if args.level == ZoneLevel::Commune && args.dissolve_parents {
+                rebuild_parents(&mut zones);
+            }
+        }
+    }
+    for (level, child, parent) in zones.dangling_parents() {
+        eprintln!(
+            "warning: {level} {child} names parent {parent}, which the zone set does not have"
+        );
+    }
+    std::fs::write(&args.out, codec::encode(&zones))
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    eprintln!(
+        "wrote {} ({} regions, {} cercles, {} communes, {} corridors)",
+        args.out.display(),
+        zones.regions.len(),
+        zones.cercles.len(),
+        zones.communes.len(),
+        zones.corridors.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Cercles and regions as the dissolve of the new communes, keeping what is known of zones
+/// whose ids already existed.
+fn rebuild_parents(zones: &mut ZoneSet) {
+    let rebuild = |children: &[Zone], existing: &[Zone], level: ZoneLevel| -> Vec<Zone> {
+        let known: HashMap<&ZoneId, &Zone> = existing.iter().map(|zone| (&zone.id, zone)).collect();
+        dissolve_by_parent(children, vigie_boundaries::reference::DISSOLVE_SLIVER_KM2)
+            .into_iter()
+            .map(|(id, geometry)| {
+                let previous = known.get(&id);
+                Zone {
+                    name: previous.map_or_else(|| id.to_string(), |zone| zone.name.clone()),
+                    parent: previous.and_then(|zone| zone.parent.clone()),
+                    level,
+                    id,
+                    geometry,
+                }
+            })
+            .collect()
+    };
+    let cercles = rebuild(&zones.communes, &zones.cercles, ZoneLevel::Cercle);
+    let regions = rebuild(&cercles, &zones.regions, ZoneLevel::Region);
+    zones.cercles = cercles;
+    zones.regions = regions;
+}

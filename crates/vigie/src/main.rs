@@ -1,0 +1,71 @@
+//! `vigie`: the command-line entry point. It owns configuration and wires the concrete parts
+//! (reference geography, spatial index, files) together; the decisions live in the library
+//! crates.
+
+mod commands;
+mod config;
+mod geography;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Early warning of conflict events at commune and transhumance-corridor level.
+#[derive(Debug, Parser)]
+#[command(name = "vigie", version, about, long_about = None)]
+struct Cli {
+    /// Configuration file (TOML). Without it, built-in defaults apply.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Zone set file (as written by `vigie zones import`) to use instead of the embedded
+    /// Mali 2015 geography.
+    #[arg(long, global = true, value_name = "FILE")]
+    zones: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List, import and rebuild zones (communes, cercles, regions, corridors).
+    #[command(subcommand)]
+    Zones(commands::zones::ZonesCommand),
+    /// Locate a point, or every row of a CSV file, in communes and corridors.
+    Locate(commands::locate::LocateArgs),
+    /// Generate synthetic data for tests, demos and benchmarks.
+    #[command(subcommand)]
+    Gen(commands::generate::GenerateCommand),
+    /// Measure the speed of the spatial index.
+    #[command(subcommand)]
+    Bench(commands::bench::BenchCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config = config::Config::load(cli.config.as_deref())?;
+    let context = geography::GeographySource::new(cli.zones, &config);
+    match cli.command {
+        Command::Zones(command) => commands::zones::run(command, &context),
+        Command::Locate(args) => commands::locate::run(args, &context),
+        Command::Gen(command) => commands::generate::run(command, &context),
+        Command::Bench(command) => commands::bench::run(command, &context),
+    }
+}

@@ -1,0 +1,277 @@
+#!/usr/bin/env bash
+# Locate benchmark: Vigie against its peers, on the same points, in one run.
+#
+#   scripts/bench-locate.sh [--points N] [--seed S] [--skip-postgis] [--skip-python]
+#
+# Generates N points (default 1,000,000, seed 42) with `vigie gen points`, then
+# times, each on one thread pinned to core 0 (taskset) when possible:
+#   - Vigie:      `vigie bench locate --points-file ... --json --baseline`
+#   - GeoPandas:  gpd.sjoin(points, communes, predicate="within")
+#   - shapely 2:  STRtree(communes).query(points, predicate="within")
+#   - PostGIS:    SELECT count(*) ... JOIN communes ON ST_Intersects, GiST index
+# and prints a comparison table, saved to .bench/locate-report.txt and
+# .bench/locate-report.json (raw figures of every tool included).
+#
+# Needs: Debian 12 (apt, run as root to install PostgreSQL/PostGIS or
+# python3-venv when missing), python3 + pip, the Rust toolchain.  Python peers
+# live in a venv at .bench/venv (created once, then reused); PostgreSQL runs as
+# a throwaway cluster under .bench/pg on a free local port, stopped on exit.
+# Helpers are in scripts/bench/.
+set -euo pipefail
+
+usage() { sed -n '2,19s/^# \{0,1\}//p' "$0"; }
+
+N_POINTS=1000000
+SEED=42
+SKIP_POSTGIS=0
+SKIP_PYTHON=0
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --points) N_POINTS="${2:?--points needs a value}"; shift 2 ;;
+        --seed) SEED="${2:?--seed needs a value}"; shift 2 ;;
+        --skip-postgis) SKIP_POSTGIS=1; shift ;;
+        --skip-python) SKIP_PYTHON=1; shift ;;
+        -h|--help) usage; exit 0 ;;
+        *) echo "unknown argument: $1" >&2; usage >&2; exit 2 ;;
+    esac
+done
+
+# Work from the repository root whatever the caller's directory.
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$PWD
+BENCH=$ROOT/.bench
+HELPERS=$ROOT/scripts/bench
+COMMUNES=$ROOT/data/source/mli_adm3_communes_ocha2015.geojson
+POINTS_CSV=$BENCH/points.csv
+mkdir -p "$BENCH"
+
+log() { printf '\n==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+is_root() { [ "$(id -u)" -eq 0 ]; }
+
+# One core for every tool: the comparison is single-threaded throughput.
+PIN=()
+PINNED="no (taskset unavailable)"
+if command -v taskset >/dev/null 2>&1 && taskset -c 0 true 2>/dev/null; then
+    PIN=(taskset -c 0)
+    PINNED="yes (taskset -c 0)"
+fi
+# Keep numeric libraries from starting thread pools of their own.
+export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 NUMEXPR_NUM_THREADS=1
+
+# apt-get update at most once per run, and only when something must be installed.
+APT_UPDATED=0
+apt_install() {
+    is_root || die "need root to install Debian packages: $*"
+    if [ "$APT_UPDATED" -eq 0 ]; then
+        apt-get update -qq
+        APT_UPDATED=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2
+}
+
+# Results of this run only: a skipped step must not show an older figure.
+rm -f "$BENCH"/vigie.json "$BENCH"/geopandas.json "$BENCH"/shapely.json "$BENCH"/postgis.json
+
+# PostgreSQL cluster state, for the exit trap.
+PG_STARTED=0
+cleanup() {
+    if [ "$PG_STARTED" -eq 1 ]; then
+        echo "Stopping the PostgreSQL benchmark cluster" >&2
+        as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null 2>&1 || true
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---------------------------------------------------------------------------
+# 1. Build Vigie and generate the points.
+log "Building vigie (release)"
+# cargo waits by itself if another build holds the lock.
+cargo build --release -p vigie
+VIGIE=${CARGO_TARGET_DIR:-$ROOT/target}/release/vigie
+[ -x "$VIGIE" ] || die "no binary at $VIGIE"
+VIGIE_VERSION=$("$VIGIE" --version 2>/dev/null || echo vigie)
+
+log "Generating $N_POINTS points (seed $SEED) into .bench/points.csv"
+"$VIGIE" gen points --count "$N_POINTS" --seed "$SEED" --out "$POINTS_CSV"
+
+# ---------------------------------------------------------------------------
+# 2. Vigie.
+log "Vigie: bench locate (pinned: $PINNED)"
+"${PIN[@]}" "$VIGIE" bench locate --points-file "$POINTS_CSV" --json --baseline \
+    > "$BENCH/vigie.json"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("  locate %.2f M pts/s best, %d inside" % (d["locate_mpts_best"], d["inside"]))' \
+    "$BENCH/vigie.json" >&2
+
+# ---------------------------------------------------------------------------
+# 3. Python peers (GeoPandas, shapely 2) in .bench/venv.
+ensure_venv() {
+    local venv=$BENCH/venv
+    VENV_PY=$venv/bin/python
+    # Debian's python3 has no ensurepip (hence no venv) without python3-venv.
+    if [ ! -x "$VENV_PY" ] && ! python3 -c 'import ensurepip' >/dev/null 2>&1; then
+        log "Installing python3-venv"
+        apt_install python3-venv
+    fi
+    # A venv without a working pip (e.g. an interrupted creation) is redone.
+    if [ ! -x "$VENV_PY" ] || ! "$VENV_PY" -m pip --version >/dev/null 2>&1; then
+        log "Creating the venv .bench/venv"
+        python3 -m venv --clear "$venv"
+    fi
+    if "$VENV_PY" -c 'import geopandas, pyogrio, pyproj, pandas, shapely
+assert int(shapely.__version__.split(".")[0]) >= 2' >/dev/null 2>&1; then
+        echo "  reusing .bench/venv (geopandas, shapely 2, pyproj, pandas present)" >&2
+    else
+        log "Installing geopandas, shapely, pyproj, pandas into .bench/venv"
+        "$VENV_PY" -m pip install --quiet --disable-pip-version-check \
+            geopandas 'shapely>=2' pyproj pandas pyogrio
+    fi
+}
+
+if [ "$SKIP_PYTHON" -eq 0 ]; then
+    ensure_venv
+    # One process per tool, so each reports its own peak RSS.
+    for tool in geopandas shapely; do
+        log "Python peer: $tool (pinned: $PINNED)"
+        "${PIN[@]}" "$VENV_PY" "$HELPERS/peers.py" --tool "$tool" \
+            --communes "$COMMUNES" --points "$POINTS_CSV" --runs 3 > "$BENCH/$tool.json"
+    done
+else
+    log "Skipping the Python peers (--skip-python)"
+fi
+
+# ---------------------------------------------------------------------------
+# 4. PostGIS in a throwaway cluster.
+
+# Newest PostgreSQL server installed from Debian's packages (empty if none).
+find_pg_version() {
+    local d
+    for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+        if [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ] && [ -x "$d/postgres" ]; then
+            basename "$(dirname "$d")"
+            return
+        fi
+    done
+}
+
+has_postgis() { [ -f "/usr/share/postgresql/$1/extension/postgis.control" ]; }
+
+ensure_postgis() {
+    PG_VERSION=$(find_pg_version)
+    if [ -n "$PG_VERSION" ] && has_postgis "$PG_VERSION"; then
+        return
+    fi
+    if [ -z "$PG_VERSION" ]; then
+        # No server yet: take the version Debian's `postgresql` metapackage
+        # points at (15 on Debian 12).
+        apt-get update -qq && APT_UPDATED=1
+        PG_VERSION=$(apt-cache depends postgresql 2>/dev/null \
+            | sed -n 's/^ *Depends: postgresql-\([0-9][0-9]*\)$/\1/p' | head -n 1)
+        [ -n "$PG_VERSION" ] || die "apt offers no postgresql server package"
+        log "Installing postgresql-$PG_VERSION and postgresql-$PG_VERSION-postgis-3"
+        apt_install "postgresql-$PG_VERSION" "postgresql-$PG_VERSION-postgis-3"
+    else
+        log "Installing postgresql-$PG_VERSION-postgis-3"
+        apt_install "postgresql-$PG_VERSION-postgis-3"
+    fi
+    has_postgis "$PG_VERSION" || die "PostGIS still missing for PostgreSQL $PG_VERSION"
+}
+
+# initdb/postgres refuse to run as root: as root, run the server as the
+# `postgres` system user (created by Debian's packages; created here if not).
+PG_OS_USER=$(id -un)
+as_pg() {
+    if is_root; then runuser -u "$PG_OS_USER" -- "$@"; else "$@"; fi
+}
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+start_cluster() {
+    PG_BIN=/usr/lib/postgresql/$PG_VERSION/bin
+    local pg_dir=$BENCH/pg
+    PGDATA=$pg_dir/data
+    mkdir -p "$pg_dir"
+    if is_root; then
+        PG_OS_USER=postgres
+        if ! id postgres >/dev/null 2>&1; then
+            useradd --system --user-group --no-create-home --home-dir /nonexistent \
+                --shell /usr/sbin/nologin postgres
+        fi
+        chown -R postgres: "$pg_dir"
+        as_pg test -w "$pg_dir" \
+            || die "user postgres cannot reach $pg_dir (check permissions of its parents)"
+    fi
+
+    # A data directory of another PostgreSQL version is not reusable.
+    if [ -f "$PGDATA/PG_VERSION" ] && [ "$(cat "$PGDATA/PG_VERSION")" != "$PG_VERSION" ]; then
+        rm -rf "$PGDATA"
+    fi
+    if [ ! -f "$PGDATA/PG_VERSION" ]; then
+        log "initdb .bench/pg/data (PostgreSQL $PG_VERSION, as $PG_OS_USER)"
+        as_pg "$PG_BIN/initdb" -D "$PGDATA" -U postgres --auth=trust \
+            --encoding=UTF8 --no-locale >"$pg_dir/initdb.log"
+    fi
+    # A server left behind by a killed run would hold the data directory.
+    if as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
+        as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null
+    fi
+
+    PG_PORT=$(free_port)
+    log "Starting PostgreSQL on 127.0.0.1:$PG_PORT (pinned: $PINNED)"
+    # TCP on loopback only, no Unix socket (so no socket directory to own).
+    # Durability is off: this cluster is thrown away, and it only speeds up
+    # loading; the timed join reads data already in shared buffers.
+    # The postmaster inherits the CPU pinning, and so does every backend.
+    as_pg "${PIN[@]}" "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$pg_dir/server.log" -w -t 60 \
+        -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+        start >/dev/null
+    PG_STARTED=1
+    PSQL=("$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres)
+}
+
+if [ "$SKIP_POSTGIS" -eq 0 ]; then
+    ensure_postgis
+    start_cluster
+    "${PSQL[@]}" -c 'CREATE EXTENSION IF NOT EXISTS postgis'
+
+    log "PostGIS: loading communes (ST_GeomFromGeoJSON) and building the GiST index"
+    t0=$(now_ms)
+    python3 "$HELPERS/communes_tsv.py" "$COMMUNES" admin3Pcod \
+        | "${PSQL[@]}" -f "$HELPERS/postgis-communes.sql"
+    communes_ms=$(( $(now_ms) - t0 ))
+
+    log "PostGIS: COPY of the points"
+    t0=$(now_ms)
+    "${PSQL[@]}" -f "$HELPERS/postgis-points.sql" < "$POINTS_CSV"
+    points_ms=$(( $(now_ms) - t0 ))
+    echo "  communes load+GiST ${communes_ms} ms, points COPY+ANALYZE ${points_ms} ms" >&2
+
+    log "PostGIS: timing the join (3 runs, then one untimed count of distinct points)"
+    "${PSQL[@]}" -A -t -v runs=3 -v plan_file="$BENCH/postgis-plan.txt" \
+        -v communes_load_ms="$communes_ms" -v points_load_ms="$points_ms" \
+        -f "$HELPERS/postgis-join.sql" > "$BENCH/postgis.json"
+    sed 's/^/  plan: /' "$BENCH/postgis-plan.txt" >&2
+
+    as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null
+    PG_STARTED=0
+else
+    log "Skipping PostGIS (--skip-postgis)"
+fi
+
+# ---------------------------------------------------------------------------
+# 5. Report.
+log "Report"
+echo
+python3 "$HELPERS/report.py" \
+    --vigie "$BENCH/vigie.json" \
+    --geopandas "$BENCH/geopandas.json" \
+    --shapely "$BENCH/shapely.json" \
+    --postgis "$BENCH/postgis.json" \
+    --seed "$SEED" --pinned "$PINNED" --vigie-version "$VIGIE_VERSION" \
+    --out-txt "$BENCH/locate-report.txt" --out-json "$BENCH/locate-report.json"
+echo
+echo "Saved .bench/locate-report.txt and .bench/locate-report.json"
