@@ -68,7 +68,12 @@ apt_install() {
         apt-get update -qq
         APT_UPDATED=1
     fi
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2
+    echo "  apt-get install $* (log: .bench/apt.log)" >&2
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" \
+            >>"$BENCH/apt.log" 2>&1; then
+        tail -n 20 "$BENCH/apt.log" >&2
+        die "apt-get install $* failed"
+    fi
 }
 
 # Results of this run only: a skipped step must not show an older figure.
@@ -84,6 +89,13 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# Other work on this machine skews every figure: say so up front (the load
+# average also goes into the report).
+LOAD_AT_START=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo 0)
+if awk -v l="$LOAD_AT_START" 'BEGIN { exit !(l > 1.0) }'; then
+    echo "warning: load average is $LOAD_AT_START: other processes are running, figures may be low" >&2
+fi
 
 # ---------------------------------------------------------------------------
 # 1. Build Vigie and generate the points.
@@ -236,7 +248,7 @@ start_cluster() {
 if [ "$SKIP_POSTGIS" -eq 0 ]; then
     ensure_postgis
     start_cluster
-    "${PSQL[@]}" -c 'CREATE EXTENSION IF NOT EXISTS postgis'
+    "${PSQL[@]}" -c 'SET client_min_messages = warning' -c 'CREATE EXTENSION IF NOT EXISTS postgis'
 
     log "PostGIS: loading communes (ST_GeomFromGeoJSON) and building the GiST index"
     t0=$(now_ms)
@@ -272,6 +284,7 @@ python3 "$HELPERS/report.py" \
     --shapely "$BENCH/shapely.json" \
     --postgis "$BENCH/postgis.json" \
     --seed "$SEED" --pinned "$PINNED" --vigie-version "$VIGIE_VERSION" \
+    --load-at-start "$LOAD_AT_START" \
     --out-txt "$BENCH/locate-report.txt" --out-json "$BENCH/locate-report.json"
 echo
 echo "Saved .bench/locate-report.txt and .bench/locate-report.json"

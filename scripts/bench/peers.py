@@ -186,7 +186,7 @@ def main():
         "python": platform.python_version(),
         "geopandas": gpd.__version__,
         "shapely": shapely.__version__,
-        "geos": shapely.geos_version_string,
+        "GEOS (shapely)": shapely.geos_version_string,
         "pandas": pd.__version__,
         "numpy": np.__version__,
     }

@@ -16,7 +16,9 @@ BEGIN
     t0 := clock_timestamp();
     EXECUTE q INTO n;
     ms := 1000 * extract(epoch FROM clock_timestamp() - t0);
-    RAISE NOTICE 'run %: % ms, % rows', run, round(ms::numeric), n;
+    IF run > 0 THEN
+        RAISE NOTICE 'join run %: % ms, % rows', run, round(ms::numeric), n;
+    END IF;
 END
 $$ LANGUAGE plpgsql;
 

@@ -79,6 +79,7 @@ def main():
     p.add_argument("--seed")
     p.add_argument("--pinned", default="no")
     p.add_argument("--vigie-version", default="")
+    p.add_argument("--load-at-start", default="?")
     p.add_argument("--out-txt", required=True)
     p.add_argument("--out-json", required=True)
     a = p.parse_args()
@@ -86,6 +87,7 @@ def main():
     vigie = load(a.vigie)
     gp, sh, pg = load(a.geopandas), load(a.shapely), load(a.postgis)
     machine = machine_info()
+    machine["loadavg_at_start"] = a.load_at_start
     best = vigie["locate_mpts_best"]
 
     def ratio(mpts):
@@ -165,7 +167,7 @@ def main():
     out.append(f"Locate benchmark: {n:,} points (seed {a.seed}), one thread, pinned to a core: {a.pinned}")
     out.append(f"Machine: {machine['nproc']} cores available (nproc), CPU: {machine['cpu_model']}, "
                f"{machine.get('mem_total_gb', '?')} GB, Linux {machine['kernel']}, "
-               f"load average {' '.join(machine.get('loadavg_at_report', []))}")
+               f"load average {a.load_at_start} at start, {machine.get('loadavg_at_report', ['?'])[0]} at end")
     versions = [a.vigie_version] if a.vigie_version else []
     if gp or sh:
         versions += [f"{k} {v}" for k, v in (gp or sh)["versions"].items()]

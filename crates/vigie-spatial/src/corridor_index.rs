@@ -8,7 +8,7 @@
 use geo_types::Coord;
 
 use crate::grid::Grid;
-use crate::sphere::{Arc, KM_PER_DEGREE, UnitVector, distance_km, longitude_degrees_for_km};
+use crate::sphere::{Arc, KM_PER_DEGREE, Reach, UnitVector, distance_km, longitude_degrees_for_km};
 use vigie_domain::{Corridor, CorridorHit};
 
 /// Cell size of the corridor grid, in degrees (about 11 km).
@@ -31,7 +31,7 @@ pub(crate) struct CorridorIndex {
     cell_offsets: Vec<u32>,
     cell_arcs: Vec<u32>,
     arcs: Vec<CorridorArc>,
-    buffers_km: Vec<f64>,
+    buffers: Vec<Reach>,
 }
 
 impl CorridorIndex {
@@ -137,9 +137,9 @@ impl CorridorIndex {
             cell_offsets,
             cell_arcs,
             arcs,
-            buffers_km: corridors
+            buffers: corridors
                 .iter()
-                .map(|corridor| corridor.buffer_km)
+                .map(|corridor| Reach::new(corridor.buffer_km))
                 .collect(),
         }
     }
@@ -163,10 +163,12 @@ impl CorridorIndex {
                 continue;
             }
             let unit = *unit.get_or_insert_with(|| UnitVector::from_lon_lat(point.x, point.y));
-            let distance_km = arc.arc.distance_km(unit);
-            if distance_km > self.buffers_km[arc.corridor as usize] {
+            let Some(distance_km) = arc
+                .arc
+                .distance_within_km(unit, &self.buffers[arc.corridor as usize])
+            else {
                 continue;
-            }
+            };
             match hits[first_hit..]
                 .iter_mut()
                 .find(|hit| hit.corridor == arc.corridor)
@@ -186,7 +188,7 @@ impl CorridorIndex {
     /// The reference answer by a scan over every arc. For tests.
     pub fn locate_brute_force(&self, point: Coord<f64>) -> Vec<CorridorHit> {
         let unit = UnitVector::from_lon_lat(point.x, point.y);
-        let mut nearest: Vec<Option<f64>> = vec![None; self.buffers_km.len()];
+        let mut nearest: Vec<Option<f64>> = vec![None; self.buffers.len()];
         for arc in &self.arcs {
             let distance = arc.arc.distance_km(unit);
             let slot = &mut nearest[arc.corridor as usize];
@@ -197,7 +199,7 @@ impl CorridorIndex {
             .enumerate()
             .filter_map(|(corridor, distance)| {
                 let distance_km = distance?;
-                (distance_km <= self.buffers_km[corridor]).then_some(CorridorHit {
+                (distance_km <= self.buffers[corridor].km()).then_some(CorridorHit {
                     corridor: corridor as u32,
                     distance_km,
                 })
@@ -210,6 +212,6 @@ impl CorridorIndex {
         self.cell_offsets.capacity() * size_of::<u32>()
             + self.cell_arcs.capacity() * size_of::<u32>()
             + self.arcs.capacity() * size_of::<CorridorArc>()
-            + self.buffers_km.capacity() * size_of::<f64>()
+            + self.buffers.capacity() * size_of::<Reach>()
     }
 }

@@ -153,6 +153,65 @@ impl Arc {
     }
 }
 
+/// A distance limit with the thresholds that let [`Arc::distance_within_km`] refuse points
+/// beyond it without inverse trigonometry.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Reach {
+    km: f64,
+    /// Sine of the limit's central angle, widened by a relative 1e-9 so that the shortcut
+    /// never refuses a point the exact distance would accept.
+    sine: f64,
+    /// Squared chord of the limit's central angle, widened likewise.
+    chord_squared: f64,
+}
+
+impl Reach {
+    /// The thresholds for a limit of `km` kilometres.
+    pub fn new(km: f64) -> Reach {
+        let angle = (km / EARTH_RADIUS_KM).min(std::f64::consts::FRAC_PI_2);
+        let chord = 2.0 * (angle / 2.0).sin();
+        Reach {
+            km,
+            sine: angle.sin() * (1.0 + 1e-9) + 1e-15,
+            chord_squared: chord * chord * (1.0 + 1e-9) + 1e-15,
+        }
+    }
+
+    /// The limit in kilometres.
+    pub fn km(&self) -> f64 {
+        self.km
+    }
+}
+
+impl Arc {
+    /// The distance from `point` to the arc when it is at most `reach`, exactly as
+    /// [`Arc::distance_km`] computes it; `None` beyond. Cheap for points clearly beyond.
+    pub fn distance_within_km(&self, point: UnitVector, reach: &Reach) -> Option<f64> {
+        if !self.degenerate {
+            let along_start = self.start.cross(point).dot(self.normal);
+            let along_end = point.cross(self.end).dot(self.normal);
+            if along_start >= 0.0 && along_end >= 0.0 {
+                let sine = point.dot(self.normal).abs().min(1.0);
+                if sine > reach.sine {
+                    return None;
+                }
+                let distance = sine.asin() * EARTH_RADIUS_KM;
+                return (distance <= reach.km).then_some(distance);
+            }
+        }
+        let chord_squared = |other: UnitVector| {
+            (point.x - other.x).powi(2) + (point.y - other.y).powi(2) + (point.z - other.z).powi(2)
+        };
+        if chord_squared(self.start) > reach.chord_squared
+            && chord_squared(self.end) > reach.chord_squared
+        {
+            return None;
+        }
+        let distance = point.angle_to(self.start).min(point.angle_to(self.end)) * EARTH_RADIUS_KM;
+        (distance <= reach.km).then_some(distance)
+    }
+}
+
 /// Great-circle distance from `point` to the segment `start`–`end`, in kilometres.
 pub fn distance_to_segment_km(point: Coord<f64>, start: Coord<f64>, end: Coord<f64>) -> f64 {
     Arc::new(start, end).distance_km(UnitVector::from_lon_lat(point.x, point.y))
@@ -211,6 +270,23 @@ mod tests {
         assert!((distance_to_segment_km(beyond, start, end) - expected).abs() < 1e-9);
         // On the arc itself.
         assert!(distance_to_segment_km(start, start, end) < 1e-9);
+    }
+
+    #[test]
+    fn distance_within_agrees_with_the_exact_distance_at_the_limit() {
+        let start = coord! { x: -4.19, y: 14.49 };
+        let end = coord! { x: -3.51, y: 14.07 };
+        let arc = Arc::new(start, end);
+        let reach = Reach::new(20.0);
+        for step in 0..2_000 {
+            let bearing = step as f64 * 0.37;
+            let foot = interpolate(start, end, (step % 7) as f64 / 6.0);
+            let point = destination(foot, bearing, 19.0 + (step % 200) as f64 * 0.01);
+            let unit = UnitVector::from_lon_lat(point.x, point.y);
+            let exact = arc.distance_km(unit);
+            let within = arc.distance_within_km(unit, &reach);
+            assert_eq!(within, (exact <= 20.0).then_some(exact), "at {point:?}");
+        }
     }
 
     #[test]

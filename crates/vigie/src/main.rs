@@ -2,6 +2,15 @@
 //! (reference geography, spatial index, files) together; the decisions live in the library
 //! crates.
 
+/// Prints a line on standard output, returning an error instead of panicking when the reader
+/// has gone away (`vigie zones list | head`), so that `main` can exit quietly.
+macro_rules! say {
+    ($($argument:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($argument)*)?
+    }};
+}
+
 mod commands;
 mod config;
 mod geography;
@@ -52,11 +61,22 @@ fn main() -> ExitCode {
         .init();
     match run(cli) {
         Ok(code) => code,
+        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// True when the error is a write to a closed pipe: the reader stopped reading, which is not a
+/// failure of the command.
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {

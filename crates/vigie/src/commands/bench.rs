@@ -191,34 +191,37 @@ pub fn run(command: BenchCommand, source: &GeographySource) -> anyhow::Result<Ex
         mismatches,
     };
     if json {
-        println!("{}", serde_json::to_string_pretty(&figures)?);
+        say!("{}", serde_json::to_string_pretty(&figures)?);
     } else {
-        print_figures(&figures);
+        print_figures(&figures)?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_figures(figures: &LocateFigures) {
-    println!(
+fn print_figures(figures: &LocateFigures) -> anyhow::Result<()> {
+    say!(
         "vigie locate benchmark — {} points, one thread",
         figures.points
     );
-    println!(
+    say!(
         "  geography        {} communes, {} corridors",
-        figures.communes, figures.corridors
+        figures.communes,
+        figures.corridors
     );
-    println!(
+    say!(
         "  index build      {:.1} ms (min), {:.1} ms (median); decode + build {:.1} ms",
-        figures.build_ms_min, figures.build_ms_median, figures.load_and_build_ms
+        figures.build_ms_min,
+        figures.build_ms_median,
+        figures.load_and_build_ms
     );
-    println!(
+    say!(
         "  memory           index {:.1} MB on the heap; process peak {}",
         figures.index_heap_mb,
         figures
             .max_rss_mb
             .map_or("unknown".to_owned(), |mb| format!("{mb:.1} MB"))
     );
-    println!(
+    say!(
         "  grid (coarse)    {}° cells: {} pure, {} split, {} near, {} far",
         figures.cell_degrees * 8.0,
         figures.coarse_pure,
@@ -226,32 +229,41 @@ fn print_figures(figures: &LocateFigures) {
         figures.coarse_near,
         figures.coarse_far
     );
-    println!(
+    say!(
         "  grid (fine)      {}° cells in blocks: {} pure, {} boundary, {} outside",
-        figures.cell_degrees, figures.fine_pure, figures.fine_mixed, figures.fine_near
+        figures.cell_degrees,
+        figures.fine_pure,
+        figures.fine_mixed,
+        figures.fine_near
     );
-    println!(
+    say!(
         "  locate           {:.2} M points/s (best), {:.2} M points/s (median) — commune + corridors",
-        figures.locate_mpts_best, figures.locate_mpts_median
+        figures.locate_mpts_best,
+        figures.locate_mpts_median
     );
-    println!(
+    say!(
         "  commune only     {:.2} M points/s (best)",
         figures.commune_only_mpts_best
     );
     if let Some(rate) = figures.naive_mpts {
-        println!(
+        say!(
             "  naive baseline   {rate:.2} M points/s (rstar envelopes + geo Contains) → {:.1}x",
             figures.locate_mpts_best / rate
         );
     }
-    println!(
+    say!(
         "  answers          {} inside, {} snapped, {} outside; {} on a corridor",
-        figures.inside, figures.snapped, figures.outside, figures.with_corridor
+        figures.inside,
+        figures.snapped,
+        figures.outside,
+        figures.with_corridor
     );
-    println!(
+    say!(
         "  exactness        {} points checked against brute force, {} mismatches",
-        figures.verified, figures.mismatches
+        figures.verified,
+        figures.mismatches
     );
+    Ok(())
 }
 
 fn round6(value: f64) -> f64 {

@@ -123,21 +123,21 @@ pub fn run(args: LocateArgs, source: &GeographySource) -> anyhow::Result<ExitCod
     let location = geography.index.locate(lon, lat);
     let answer = answer(&geography.zones, &location);
     if args.json {
-        println!("{}", serde_json::to_string(&answer)?);
+        say!("{}", serde_json::to_string(&answer)?);
     } else {
         let describe = |zone: &Option<NamedZone>| {
             zone.as_ref()
                 .map_or("-".to_owned(), |zone| format!("{} {}", zone.id, zone.name))
         };
-        println!("status:   {}", answer.status.as_str());
-        println!("commune:  {}", describe(&answer.commune));
-        println!("cercle:   {}", describe(&answer.cercle));
-        println!("region:   {}", describe(&answer.region));
+        say!("status:   {}", answer.status.as_str());
+        say!("commune:  {}", describe(&answer.commune));
+        say!("cercle:   {}", describe(&answer.cercle));
+        say!("region:   {}", describe(&answer.region));
         if let Some(km) = answer.snapped_km {
-            println!("snapped:  {km} km from the commune's boundary");
+            say!("snapped:  {km} km from the commune's boundary");
         }
         for corridor in &answer.corridors {
-            println!(
+            say!(
                 "corridor: {} {} ({} km from its centre line{})",
                 corridor.id,
                 corridor.name,

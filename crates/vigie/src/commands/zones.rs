@@ -140,10 +140,10 @@ fn list(source: &GeographySource, level: ZoneLevel, json: bool) -> anyhow::Resul
             .collect()
     };
     if json {
-        println!("{}", serde_json::to_string(&listed)?);
+        say!("{}", serde_json::to_string(&listed)?);
     } else {
         for zone in &listed {
-            println!("{}\t{}\t{}", zone.id, zone.name, zone.parent.unwrap_or("-"));
+            say!("{}\t{}\t{}", zone.id, zone.name, zone.parent.unwrap_or("-"));
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -169,10 +169,10 @@ fn import(source: &GeographySource, args: ImportArgs) -> anyhow::Result<ExitCode
 
     let (imported, report) = read_boundaries(&args.file, &options)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        say!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         for line in &report.features {
-            println!("{line}");
+            say!("{line}");
         }
     }
     eprintln!(
