@@ -1,21 +1,35 @@
 //! The nouns Vigie reasons with, and nothing else.
 //!
 //! Zones (communes, cercles, regions) and transhumance corridors, the seasons corridors are
-//! active in, and the answer to "where is this point?". Every other crate speaks these types.
+//! active in, and the answer to "where is this point?"; conflict events in ACLED's taxonomy
+//! and the rule for re-imported records; community reports and their reporters; and the
+//! storage port ([`store::Store`]) the adapters implement. Every other crate speaks these
+//! types.
 //!
 //! This crate must never do IO, spawn threads or depend on an async runtime: it is the part of
 //! the product that decides, and it stays testable with plain values.
 
 mod corridor;
 mod error;
+mod event;
 mod location;
 mod names;
+mod report;
+pub mod store;
 mod zone;
 mod zone_set;
 
 pub use corridor::{Corridor, MonthDay, Season};
 pub use error::DomainError;
+pub use event::{
+    Deletion, Event, EventFlag, EventLocation, EventSource, EventType, ImportCounts, LocatedEvent,
+    QuarantineRecord, StoredVersion, UpsertDecision, decide_upsert, map_legacy_event_type,
+};
 pub use location::{CorridorHit, LocateStatus};
 pub use names::fold_name;
+pub use report::{
+    MonitorRole, NewReport, NewReporter, RecordedReport, Report, ReportChannel, ReportReview,
+    ReportStatus, ReportedIncident, Reporter,
+};
 pub use zone::{Zone, ZoneId, ZoneLevel, ZoneRef};
 pub use zone_set::ZoneSet;

@@ -1,0 +1,235 @@
+//! The storage port: what Vigie asks of its database, whatever the database is.
+//!
+//! Two adapters implement [`Store`] (`vigie-store`): SQLite, the embedded default, and
+//! PostgreSQL, for deployments that outgrow one machine. Both run the same integration suite.
+//! The trait is synchronous: storage calls are short, and async callers run them on a blocking
+//! thread.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::{
+    Deletion, EventSource, ImportCounts, LocatedEvent, NewReport, NewReporter, QuarantineRecord,
+    RecordedReport, Report, ReportReview, ReportStatus, Reporter, ZoneId,
+};
+
+/// A storage failure.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// The thing asked for does not exist.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The request contradicts what is stored (e.g. verifying a rejected report twice).
+    #[error("{0}")]
+    Conflict(String),
+    /// The database is unreachable, full, locked beyond the timeout, or refused the query.
+    #[error("database error: {0}")]
+    Backend(String),
+    /// The stored data cannot be read back (a bug or a foreign schema).
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// The state of an import run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImportStatus {
+    /// Started, not finished (or the process died: see [`Store::start_import`]).
+    Running,
+    /// Finished.
+    Completed,
+    /// Stopped on an error.
+    Failed,
+    /// Found still running by a later import: its process died.
+    Interrupted,
+}
+
+/// One run of an importer over one file or API sync.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportRun {
+    /// Store id.
+    pub id: i64,
+    /// Which source.
+    pub source: EventSource,
+    /// File name or API URL.
+    pub origin: String,
+    /// SHA-256 of the file, hex, when a file was read.
+    pub content_sha256: Option<String>,
+    /// Started.
+    pub started_at: DateTime<Utc>,
+    /// Finished, if it did.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// State.
+    pub status: ImportStatus,
+    /// What it did (the totals of its batches).
+    pub counts: ImportCounts,
+    /// The error, for failed runs.
+    pub error: Option<String>,
+}
+
+/// A batch of an import, applied in one transaction.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImportBatch {
+    /// Rows read for this batch (valid and quarantined).
+    pub rows_read: u64,
+    /// Events to upsert (rows of one event already grouped, or not: the store merges).
+    pub events: Vec<LocatedEvent>,
+    /// Rows refused, with their reasons.
+    pub quarantined: Vec<QuarantineRecord>,
+}
+
+/// Which events to read.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EventQuery {
+    /// Only this source.
+    pub source: Option<EventSource>,
+    /// Only events on or after this day.
+    pub from: Option<NaiveDate>,
+    /// Only events on or before this day.
+    pub to: Option<NaiveDate>,
+    /// Only events in this commune.
+    pub commune: Option<ZoneId>,
+    /// Only this source id (e.g. `MLI4682`).
+    pub source_event_id: Option<String>,
+    /// Include events the source deleted (off by default).
+    pub include_deleted: bool,
+    /// At most this many (ordered by store id).
+    pub limit: Option<u64>,
+    /// Only events with a store id above this (keyset paging).
+    pub after_id: Option<i64>,
+}
+
+/// An event as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredEvent {
+    /// Store id, increasing in insertion order.
+    pub id: i64,
+    /// The event and its zones.
+    pub located: LocatedEvent,
+    /// For community events: the report's verification state.
+    pub verification: Option<ReportStatus>,
+    /// The import run that last wrote it.
+    pub import_run: Option<i64>,
+    /// First stored.
+    pub inserted_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+    /// When the source deleted it, if it did.
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+/// A quarantined record as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredQuarantine {
+    /// Store id.
+    pub id: i64,
+    /// The import run that met it.
+    pub import_run: i64,
+    /// The record and why.
+    #[serde(flatten)]
+    pub record: QuarantineRecord,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Which reports to read.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReportQuery {
+    /// Only this status.
+    pub status: Option<ReportStatus>,
+    /// At most this many, newest first.
+    pub limit: Option<u64>,
+}
+
+/// Vigie's storage. Every method is one transaction: it happens completely or not at all.
+pub trait Store: Send + Sync {
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+
+    // --- imports ---
+
+    /// Opens an import run. Runs still marked running from an earlier process that died are
+    /// marked interrupted first.
+    fn start_import(
+        &self,
+        source: EventSource,
+        origin: &str,
+        content_sha256: Option<&str>,
+    ) -> Result<i64, StoreError>;
+
+    /// Upserts a batch of events and keeps its quarantined rows, in one transaction, following
+    /// [`crate::decide_upsert`]: returns what the batch did (`events` = distinct ids among the
+    /// batch's events that this run had not met in an earlier batch).
+    fn apply_batch(&self, run: i64, batch: &ImportBatch) -> Result<ImportCounts, StoreError>;
+
+    /// Applies a deletion list: marks the events deleted (they stay stored, out of every
+    /// query that does not ask for them). Returns how many events it removed.
+    fn apply_deletions(
+        &self,
+        run: i64,
+        source: EventSource,
+        deletions: &[Deletion],
+    ) -> Result<u64, StoreError>;
+
+    /// Closes an import run with its totals.
+    fn finish_import(
+        &self,
+        run: i64,
+        status: ImportStatus,
+        counts: &ImportCounts,
+        error: Option<&str>,
+    ) -> Result<(), StoreError>;
+
+    /// The latest import runs, newest first.
+    fn import_runs(&self, limit: u64) -> Result<Vec<ImportRun>, StoreError>;
+
+    // --- events ---
+
+    /// How many events match (deleted ones only when asked).
+    fn count_events(&self, query: &EventQuery) -> Result<u64, StoreError>;
+
+    /// The events that match, by increasing store id.
+    fn events(&self, query: &EventQuery) -> Result<Vec<StoredEvent>, StoreError>;
+
+    /// The quarantined records, newest first.
+    fn quarantine(&self, limit: u64) -> Result<Vec<StoredQuarantine>, StoreError>;
+
+    // --- sync state (e.g. the ACLED API's last sync timestamp) ---
+
+    /// A stored value.
+    fn sync_state(&self, key: &str) -> Result<Option<String>, StoreError>;
+
+    /// Stores a value.
+    fn set_sync_state(&self, key: &str, value: &str) -> Result<(), StoreError>;
+
+    // --- reporters and reports ---
+
+    /// Registers a monitor, or updates the monitor with the same phone HMAC.
+    fn register_reporter(&self, reporter: &NewReporter) -> Result<Reporter, StoreError>;
+
+    /// The reporter with this phone HMAC.
+    fn find_reporter(&self, phone_hmac: &[u8]) -> Result<Option<Reporter>, StoreError>;
+
+    /// The sealed (encrypted) phone number of a reporter, for the few who may call back.
+    fn sealed_phone(&self, reporter_id: i64) -> Result<Vec<u8>, StoreError>;
+
+    /// Records a report, deduplicated on (channel, provider message id). Unknown senders are
+    /// recorded as untrusted reporters. A report from a trusted reporter is verified, any
+    /// other unverified. A report whose incident is understood also becomes an event of
+    /// source `community` (id `R<report id>`), in the same transaction.
+    fn record_report(&self, report: &NewReport) -> Result<RecordedReport, StoreError>;
+
+    /// An analyst verifies or rejects a report; the decision joins the audit trail and the
+    /// report's event follows (a rejected report's event is withdrawn).
+    fn review_report(&self, review: &ReportReview) -> Result<Report, StoreError>;
+
+    /// One report.
+    fn report(&self, id: i64) -> Result<Report, StoreError>;
+
+    /// Reports, newest first.
+    fn reports(&self, query: &ReportQuery) -> Result<Vec<Report>, StoreError>;
+
+    /// The audit trail of one report, oldest first.
+    fn report_reviews(&self, id: i64) -> Result<Vec<ReportReview>, StoreError>;
+}

@@ -1,0 +1,1 @@
+//! Synthetic ACLED-format data for tests, demos and benchmarks.

@@ -1,0 +1,1 @@
+//! UCDP GED CSV.
