@@ -77,7 +77,8 @@ apt_install() {
 }
 
 # Results of this run only: a skipped step must not show an older figure.
-rm -f "$BENCH"/vigie.json "$BENCH"/geopandas.json "$BENCH"/shapely.json "$BENCH"/postgis.json
+rm -f "$BENCH"/vigie.json "$BENCH"/vigie-after.json "$BENCH"/geopandas.json "$BENCH"/shapely.json "$BENCH"/postgis.json \
+    "$BENCH"/cpu-start.txt "$BENCH"/cpu-end.txt
 
 # PostgreSQL cluster state, for the exit trap.
 PG_STARTED=0
@@ -90,12 +91,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Other work on this machine skews every figure: say so up front (the load
-# average also goes into the report).
-LOAD_AT_START=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo 0)
-if awk -v l="$LOAD_AT_START" 'BEGIN { exit !(l > 1.0) }'; then
-    echo "warning: load average is $LOAD_AT_START: other processes are running, figures may be low" >&2
-fi
+# For the report (other work on the machine skews every figure).
+LOAD_AT_START=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo '?')
 
 # ---------------------------------------------------------------------------
 # 1. Build Vigie and generate the points.
@@ -110,15 +107,9 @@ log "Generating $N_POINTS points (seed $SEED) into .bench/points.csv"
 "$VIGIE" gen points --count "$N_POINTS" --seed "$SEED" --out "$POINTS_CSV"
 
 # ---------------------------------------------------------------------------
-# 2. Vigie.
-log "Vigie: bench locate (pinned: $PINNED)"
-"${PIN[@]}" "$VIGIE" bench locate --points-file "$POINTS_CSV" --json --baseline \
-    > "$BENCH/vigie.json"
-python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("  locate %.2f M pts/s best, %d inside" % (d["locate_mpts_best"], d["inside"]))' \
-    "$BENCH/vigie.json" >&2
+# 2. Setup, before anything is timed: the Python venv and PostgreSQL/PostGIS.
 
-# ---------------------------------------------------------------------------
-# 3. Python peers (GeoPandas, shapely 2) in .bench/venv.
+# Python peers (GeoPandas, shapely 2) live in .bench/venv.
 ensure_venv() {
     local venv=$BENCH/venv
     VENV_PY=$venv/bin/python
@@ -142,27 +133,15 @@ assert int(shapely.__version__.split(".")[0]) >= 2' >/dev/null 2>&1; then
     fi
 }
 
-if [ "$SKIP_PYTHON" -eq 0 ]; then
-    ensure_venv
-    # One process per tool, so each reports its own peak RSS.
-    for tool in geopandas shapely; do
-        log "Python peer: $tool (pinned: $PINNED)"
-        "${PIN[@]}" "$VENV_PY" "$HELPERS/peers.py" --tool "$tool" \
-            --communes "$COMMUNES" --points "$POINTS_CSV" --runs 3 > "$BENCH/$tool.json"
-    done
-else
-    log "Skipping the Python peers (--skip-python)"
-fi
-
-# ---------------------------------------------------------------------------
-# 4. PostGIS in a throwaway cluster.
+# PostgreSQL + PostGIS from Debian's packages; the server runs later as a
+# throwaway cluster (start_cluster).
 
 # Newest PostgreSQL server installed from Debian's packages (empty if none).
 find_pg_version() {
-    local d
-    for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
-        if [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ] && [ -x "$d/postgres" ]; then
-            basename "$(dirname "$d")"
+    local v
+    for v in $(find /usr/lib/postgresql -mindepth 1 -maxdepth 1 -printf '%f\n' 2>/dev/null | sort -V -r); do
+        if [ -x "/usr/lib/postgresql/$v/bin/initdb" ] && [ -x "/usr/lib/postgresql/$v/bin/postgres" ]; then
+            echo "$v"
             return
         fi
     done
@@ -178,7 +157,8 @@ ensure_postgis() {
     if [ -z "$PG_VERSION" ]; then
         # No server yet: take the version Debian's `postgresql` metapackage
         # points at (15 on Debian 12).
-        apt-get update -qq && APT_UPDATED=1
+        apt-get update -qq
+        APT_UPDATED=1
         PG_VERSION=$(apt-cache depends postgresql 2>/dev/null \
             | sed -n 's/^ *Depends: postgresql-\([0-9][0-9]*\)$/\1/p' | head -n 1)
         [ -n "$PG_VERSION" ] || die "apt offers no postgresql server package"
@@ -205,7 +185,6 @@ free_port() {
 start_cluster() {
     PG_BIN=/usr/lib/postgresql/$PG_VERSION/bin
     local pg_dir=$BENCH/pg
-    PGDATA=$pg_dir/data
     mkdir -p "$pg_dir"
     if is_root; then
         PG_OS_USER=postgres
@@ -214,16 +193,24 @@ start_cluster() {
                 --shell /usr/sbin/nologin postgres
         fi
         chown -R postgres: "$pg_dir"
-        as_pg test -w "$pg_dir" \
-            || die "user postgres cannot reach $pg_dir (check permissions of its parents)"
+        # A checkout under a private directory (e.g. /root) is out of the
+        # postgres user's reach: keep the cluster in /var/tmp instead.
+        if ! as_pg test -w "$pg_dir"; then
+            pg_dir=/var/tmp/vigie-bench-pg
+            echo "  user postgres cannot reach .bench/pg; using $pg_dir" >&2
+            mkdir -p "$pg_dir"
+            chown -R postgres: "$pg_dir"
+            chmod 700 "$pg_dir"
+        fi
     fi
+    PGDATA=$pg_dir/data
 
     # A data directory of another PostgreSQL version is not reusable.
     if [ -f "$PGDATA/PG_VERSION" ] && [ "$(cat "$PGDATA/PG_VERSION")" != "$PG_VERSION" ]; then
         rm -rf "$PGDATA"
     fi
     if [ ! -f "$PGDATA/PG_VERSION" ]; then
-        log "initdb .bench/pg/data (PostgreSQL $PG_VERSION, as $PG_OS_USER)"
+        log "initdb $PGDATA (PostgreSQL $PG_VERSION, as $PG_OS_USER)"
         as_pg "$PG_BIN/initdb" -D "$PGDATA" -U postgres --auth=trust \
             --encoding=UTF8 --no-locale >"$pg_dir/initdb.log"
     fi
@@ -235,8 +222,8 @@ start_cluster() {
     PG_PORT=$(free_port)
     log "Starting PostgreSQL on 127.0.0.1:$PG_PORT (pinned: $PINNED)"
     # TCP on loopback only, no Unix socket (so no socket directory to own).
-    # Durability is off: this cluster is thrown away, and it only speeds up
-    # loading; the timed join reads data already in shared buffers.
+    # Durability is off: this cluster is thrown away, and that only speeds up
+    # loading; the timed join reads tables that are already in memory.
     # The postmaster inherits the CPU pinning, and so does every backend.
     as_pg "${PIN[@]}" "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$pg_dir/server.log" -w -t 60 \
         -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
@@ -245,8 +232,38 @@ start_cluster() {
     PSQL=("$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres)
 }
 
+if [ "$SKIP_PYTHON" -eq 0 ]; then ensure_venv; fi
+if [ "$SKIP_POSTGIS" -eq 0 ]; then ensure_postgis; fi
+
+# CPU counters at the start of the timed part: the report turns them into the
+# average number of busy cores, about 1 when nothing else ran beside the
+# benchmark (every tool is one thread), higher when other work competed.
+head -n 1 /proc/stat > "$BENCH/cpu-start.txt"
+
+# ---------------------------------------------------------------------------
+# 3. Vigie.
+log "Vigie: bench locate (pinned: $PINNED)"
+"${PIN[@]}" "$VIGIE" bench locate --points-file "$POINTS_CSV" --json --baseline \
+    > "$BENCH/vigie.json"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("  locate %.2f M pts/s best, %d inside" % (d["locate_mpts_best"], d["inside"]))' \
+    "$BENCH/vigie.json" >&2
+
+# ---------------------------------------------------------------------------
+# 4. Python peers, one process per tool.
+# (Separate processes, so that each reports its own peak RSS.)
+if [ "$SKIP_PYTHON" -eq 0 ]; then
+    for tool in geopandas shapely; do
+        log "Python peer: $tool (pinned: $PINNED)"
+        "${PIN[@]}" "$VENV_PY" "$HELPERS/peers.py" --tool "$tool" \
+            --communes "$COMMUNES" --points "$POINTS_CSV" --runs 3 > "$BENCH/$tool.json"
+    done
+else
+    log "Skipping the Python peers (--skip-python)"
+fi
+
+# ---------------------------------------------------------------------------
+# 5. PostGIS.
 if [ "$SKIP_POSTGIS" -eq 0 ]; then
-    ensure_postgis
     start_cluster
     "${PSQL[@]}" -c 'SET client_min_messages = warning' -c 'CREATE EXTENSION IF NOT EXISTS postgis'
 
@@ -274,17 +291,25 @@ else
     log "Skipping PostGIS (--skip-postgis)"
 fi
 
+# Vigie once more, after the peers: if the machine's speed drifted during the
+# run (shared hosts do), the two Vigie figures disagree and the report says so.
+log "Vigie again (drift check)"
+"${PIN[@]}" "$VIGIE" bench locate --points-file "$POINTS_CSV" --json --verify 0 \
+    > "$BENCH/vigie-after.json"
+
 # ---------------------------------------------------------------------------
-# 5. Report.
+# 6. Report.
+head -n 1 /proc/stat > "$BENCH/cpu-end.txt"
 log "Report"
 echo
 python3 "$HELPERS/report.py" \
-    --vigie "$BENCH/vigie.json" \
+    --vigie "$BENCH/vigie.json" --vigie-after "$BENCH/vigie-after.json" \
     --geopandas "$BENCH/geopandas.json" \
     --shapely "$BENCH/shapely.json" \
     --postgis "$BENCH/postgis.json" \
     --seed "$SEED" --pinned "$PINNED" --vigie-version "$VIGIE_VERSION" \
     --load-at-start "$LOAD_AT_START" \
+    --cpu-start "$BENCH/cpu-start.txt" --cpu-end "$BENCH/cpu-end.txt" \
     --out-txt "$BENCH/locate-report.txt" --out-json "$BENCH/locate-report.json"
 echo
 echo "Saved .bench/locate-report.txt and .bench/locate-report.json"

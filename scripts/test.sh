@@ -10,6 +10,10 @@ cargo fmt --all --check
 echo "== cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets -- -D warnings
 
+echo "== PostgreSQL for the tests (installed from Debian's packages when missing)"
+VIGIE_TEST_POSTGRES_URL="$(scripts/postgres-for-tests.sh)"
+export VIGIE_TEST_POSTGRES_URL
+
 echo "== cargo test"
 cargo test --workspace --all-targets
 cargo test --workspace --doc

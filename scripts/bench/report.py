@@ -50,6 +50,21 @@ def machine_info():
     return info
 
 
+def busy_cores(start_path, end_path):
+    """Average busy cores between two `cpu` lines of /proc/stat."""
+    try:
+        a = [int(x) for x in Path(start_path).read_text().split()[1:]]
+        b = [int(x) for x in Path(end_path).read_text().split()[1:]]
+    except (OSError, TypeError, ValueError):
+        return None
+    delta = [y - x for x, y in zip(a, b)]
+    total = sum(delta[:8])  # user nice system idle iowait irq softirq steal
+    idle = delta[3] + delta[4]
+    if total <= 0:
+        return None
+    return (total - idle) / total * (os.cpu_count() or 1)
+
+
 def fmt_table(header, rows):
     widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
     # Text columns left-aligned, figures right-aligned.
@@ -73,6 +88,7 @@ def _is_figure(cell):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--vigie", required=True)
+    p.add_argument("--vigie-after")
     p.add_argument("--geopandas")
     p.add_argument("--shapely")
     p.add_argument("--postgis")
@@ -80,14 +96,19 @@ def main():
     p.add_argument("--pinned", default="no")
     p.add_argument("--vigie-version", default="")
     p.add_argument("--load-at-start", default="?")
+    p.add_argument("--cpu-start")
+    p.add_argument("--cpu-end")
     p.add_argument("--out-txt", required=True)
     p.add_argument("--out-json", required=True)
     a = p.parse_args()
 
     vigie = load(a.vigie)
     gp, sh, pg = load(a.geopandas), load(a.shapely), load(a.postgis)
+    vigie_after = load(a.vigie_after)
     machine = machine_info()
     machine["loadavg_at_start"] = a.load_at_start
+    busy = busy_cores(a.cpu_start, a.cpu_end)
+    machine["busy_cores_while_timing"] = busy
     best = vigie["locate_mpts_best"]
 
     def ratio(mpts):
@@ -168,6 +189,11 @@ def main():
     out.append(f"Machine: {machine['nproc']} cores available (nproc), CPU: {machine['cpu_model']}, "
                f"{machine.get('mem_total_gb', '?')} GB, Linux {machine['kernel']}, "
                f"load average {a.load_at_start} at start, {machine.get('loadavg_at_report', ['?'])[0]} at end")
+    if busy is not None:
+        verdict = ("nothing else ran on this machine" if busy < 1.25
+                   else "OTHER WORK COMPETED: figures are low, rerun on a quiet machine")
+        out.append(f"CPU while timing: {busy:.2f} busy cores on average "
+                   f"(the benchmark itself uses 1): {verdict}")
     versions = [a.vigie_version] if a.vigie_version else []
     if gp or sh:
         versions += [f"{k} {v}" for k, v in (gp or sh)["versions"].items()]
@@ -187,6 +213,12 @@ def main():
     if gp:
         out.append(f"GeoPandas: communes read in {gp['communes_load_ms']:.0f} ms; "
                    f"Vigie load+build {vigie['load_and_build_ms']:.0f} ms.")
+    if vigie_after:
+        again = vigie_after["locate_mpts_best"]
+        drift = (again - best) / best * 100
+        out.append(f"Vigie re-run after the peers: {again:.2f} M pts/s ({drift:+.0f}%); "
+                   + ("the machine's speed held." if abs(drift) <= 10 else
+                      "the machine's speed drifted during the run: ratios are uncertain by about that much."))
     out.append("")
     out.append("Answers (distinct points inside a commune):")
     out.append(fmt_table(answers_header, answers))
@@ -212,7 +244,7 @@ def main():
         "table": [dict(zip(header, r)) for r in rows],
         "answers": [dict(zip(answers_header, r)) for r in answers],
         "goals": goals,
-        "raw": {"vigie": vigie, "geopandas": gp, "shapely": sh, "postgis": pg},
+        "raw": {"vigie": vigie, "vigie_after": vigie_after, "geopandas": gp, "shapely": sh, "postgis": pg},
     }
     Path(a.out_json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 

@@ -12,9 +12,12 @@
 mod corridor;
 mod error;
 mod event;
+mod fields;
 mod location;
 mod names;
+mod privacy;
 mod report;
+pub mod sms;
 pub mod store;
 mod zone;
 mod zone_set;
@@ -25,8 +28,10 @@ pub use event::{
     Deletion, Event, EventFlag, EventLocation, EventSource, EventType, ImportCounts, LocatedEvent,
     QuarantineRecord, StoredVersion, UpsertDecision, decide_upsert, map_legacy_event_type,
 };
+pub use fields::SourceFields;
 pub use location::{CorridorHit, LocateStatus};
 pub use names::fold_name;
+pub use privacy::{PhoneError, PhoneProtector, ProtectorError, normalize_phone};
 pub use report::{
     MonitorRole, NewReport, NewReporter, RecordedReport, Report, ReportChannel, ReportReview,
     ReportStatus, ReportedIncident, Reporter,

@@ -172,12 +172,15 @@ pub trait Store: Send + Sync {
         deletions: &[Deletion],
     ) -> Result<u64, StoreError>;
 
-    /// Closes an import run with its totals.
+    /// Closes an import run with its totals; `content_sha256` (hex) records the digest of
+    /// the file read when it was only known at the end of a streamed read (`None` keeps the
+    /// one given at the start).
     fn finish_import(
         &self,
         run: i64,
         status: ImportStatus,
         counts: &ImportCounts,
+        content_sha256: Option<&str>,
         error: Option<&str>,
     ) -> Result<(), StoreError>;
 

@@ -36,6 +36,17 @@ fn benches(criterion: &mut Criterion) {
         bencher.iter(|| codec::decode(black_box(MALI)).unwrap())
     });
 
+    let mut group = criterion.benchmark_group("locate_batch");
+    let mut answers = Vec::with_capacity(points.len());
+    group.throughput(Throughput::Elements(points.len() as u64));
+    group.bench_function("mix", |bencher| {
+        bencher.iter(|| {
+            index.locate_batch(black_box(&points), &mut answers);
+            answers.len()
+        })
+    });
+    group.finish();
+
     let mut group = criterion.benchmark_group("locate");
     for (name, set) in [
         ("mix", &points),

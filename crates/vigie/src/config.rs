@@ -1,5 +1,6 @@
 //! The typed configuration file. Read and validated once at start-up; a bad file fails with
-//! the file, the key and the reason.
+//! the file, the key and the reason. Secrets never live in the file: it names the environment
+//! variables (or files) that hold them.
 
 use std::path::{Path, PathBuf};
 
@@ -13,6 +14,23 @@ pub struct Config {
     /// Where the geography comes from and how points are placed in it.
     #[serde(default)]
     pub geography: GeographyConfig,
+    /// The database.
+    #[serde(default)]
+    pub store: StoreConfig,
+    /// How records are validated on the way in.
+    #[serde(default)]
+    pub ingest: IngestConfig,
+    /// How reporters' phone numbers are protected.
+    #[serde(default)]
+    pub privacy: PrivacyConfig,
+    /// The ACLED API account, when the deployment syncs from it.
+    pub acled_api: Option<AcledApiConfig>,
+    /// The SMS gateways and web form that bring community reports in.
+    #[serde(default)]
+    pub intake: IntakeConfig,
+    /// The HTTP server.
+    #[serde(default)]
+    pub server: ServerConfig,
 }
 
 /// The `[geography]` table.
@@ -40,6 +58,222 @@ impl Default for GeographyConfig {
     }
 }
 
+/// The `[store]` table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// A SQLite file path (relative to the configuration file) or a `postgres://` URL.
+    #[serde(default = "default_database")]
+    pub database: String,
+}
+
+fn default_database() -> String {
+    "vigie.sqlite3".to_owned()
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            database: default_database(),
+        }
+    }
+}
+
+/// The `[ingest]` table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IngestConfig {
+    /// Coordinates outside this box are flagged (default: Mali with a quarter-degree margin).
+    pub region: Option<vigie_ingest::RegionOfInterest>,
+    /// Records longer than this many bytes are quarantined unread.
+    #[serde(default = "default_max_record_bytes")]
+    pub max_record_bytes: usize,
+    /// Rows per transaction.
+    #[serde(default = "default_batch_rows")]
+    pub batch_rows: usize,
+}
+
+fn default_max_record_bytes() -> usize {
+    64 * 1024
+}
+
+fn default_batch_rows() -> usize {
+    20_000
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        IngestConfig {
+            region: None,
+            max_record_bytes: default_max_record_bytes(),
+            batch_rows: default_batch_rows(),
+        }
+    }
+}
+
+/// The `[privacy]` table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrivacyConfig {
+    /// Environment variable holding the deployment secret (hex, at least 32 bytes). It keys
+    /// the HMAC and the encryption of reporters' phone numbers.
+    #[serde(default = "default_secret_env")]
+    pub secret_env: String,
+    /// File holding the secret when the variable is unset; created (mode 0600, 32 random
+    /// bytes) on first use so that the embedded default needs no setup. Relative to the
+    /// configuration file.
+    #[serde(default = "default_secret_file")]
+    pub secret_file: PathBuf,
+}
+
+fn default_secret_env() -> String {
+    "VIGIE_SECRET".to_owned()
+}
+
+fn default_secret_file() -> PathBuf {
+    PathBuf::from("vigie.secret")
+}
+
+impl Default for PrivacyConfig {
+    fn default() -> Self {
+        PrivacyConfig {
+            secret_env: default_secret_env(),
+            secret_file: default_secret_file(),
+        }
+    }
+}
+
+/// The `[acled_api]` table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcledApiConfig {
+    /// The API's scheme and host.
+    #[serde(default = "default_acled_url")]
+    pub base_url: String,
+    /// The account's email.
+    pub username: String,
+    /// Environment variable holding the account's password.
+    #[serde(default = "default_acled_password_env")]
+    pub password_env: String,
+    /// Only events of this country.
+    #[serde(default = "default_country")]
+    pub country: Option<String>,
+    /// Records per page (at most 5000).
+    #[serde(default = "default_page_size")]
+    pub page_size: u32,
+    /// Attempts per request before giving up.
+    #[serde(default = "default_attempts")]
+    pub max_attempts: u32,
+    /// Whole-request timeout in seconds.
+    #[serde(default = "default_request_timeout")]
+    pub request_timeout_seconds: u64,
+    /// First retry delay in milliseconds (doubled at each retry).
+    #[serde(default = "default_initial_backoff")]
+    pub initial_backoff_ms: u64,
+}
+
+fn default_acled_url() -> String {
+    "https://acleddata.com".to_owned()
+}
+
+fn default_acled_password_env() -> String {
+    "ACLED_PASSWORD".to_owned()
+}
+
+fn default_country() -> Option<String> {
+    Some("Mali".to_owned())
+}
+
+fn default_page_size() -> u32 {
+    5000
+}
+
+fn default_attempts() -> u32 {
+    6
+}
+
+fn default_request_timeout() -> u64 {
+    120
+}
+
+fn default_initial_backoff() -> u64 {
+    2000
+}
+
+/// The `[intake]` table: secrets are read from the environment variables named here.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntakeConfig {
+    /// The URL at which gateways reach this server (Twilio signs the full URL).
+    #[serde(default = "default_public_url")]
+    pub public_base_url: String,
+    /// Environment variable holding the Twilio auth token.
+    #[serde(default = "default_twilio_env")]
+    pub twilio_auth_token_env: String,
+    /// Environment variable holding the secret path token of the Africa's Talking callback.
+    #[serde(default = "default_africastalking_env")]
+    pub africastalking_token_env: String,
+    /// Environment variable holding the SMSSync gateways' shared secret.
+    #[serde(default = "default_smssync_env")]
+    pub smssync_secret_env: String,
+    /// Largest accepted request body, bytes.
+    #[serde(default = "default_body_limit")]
+    pub body_limit_bytes: usize,
+}
+
+fn default_public_url() -> String {
+    "http://127.0.0.1:8080".to_owned()
+}
+
+fn default_twilio_env() -> String {
+    "VIGIE_TWILIO_AUTH_TOKEN".to_owned()
+}
+
+fn default_africastalking_env() -> String {
+    "VIGIE_AFRICASTALKING_TOKEN".to_owned()
+}
+
+fn default_smssync_env() -> String {
+    "VIGIE_SMSSYNC_SECRET".to_owned()
+}
+
+fn default_body_limit() -> usize {
+    16 * 1024
+}
+
+impl Default for IntakeConfig {
+    fn default() -> Self {
+        IntakeConfig {
+            public_base_url: default_public_url(),
+            twilio_auth_token_env: default_twilio_env(),
+            africastalking_token_env: default_africastalking_env(),
+            smssync_secret_env: default_smssync_env(),
+            body_limit_bytes: default_body_limit(),
+        }
+    }
+}
+
+/// The `[server]` table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    #[serde(default = "default_bind")]
+    pub bind: String,
+}
+
+fn default_bind() -> String {
+    "127.0.0.1:8080".to_owned()
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            bind: default_bind(),
+        }
+    }
+}
+
 impl Config {
     /// Reads `path`, or returns the defaults when no file is given.
     pub fn load(path: Option<&Path>) -> anyhow::Result<Config> {
@@ -50,23 +284,73 @@ impl Config {
             .with_context(|| format!("cannot read configuration file {}", path.display()))?;
         let mut config: Config = toml::from_str(&text)
             .map_err(|error| anyhow::anyhow!("{}: {error}", path.display()))?;
-        if !(config.geography.snap_km.is_finite()
-            && (0.0..=100.0).contains(&config.geography.snap_km))
-        {
-            bail!(
-                "{}: geography.snap_km = {} is invalid (expected a distance from 0 to 100 km)",
-                path.display(),
-                config.geography.snap_km
-            );
-        }
+        config
+            .validate()
+            .map_err(|error| anyhow::anyhow!("{}: {error}", path.display()))?;
+        let base = path.parent().unwrap_or(Path::new("."));
         if let Some(zones) = &config.geography.zones
             && zones.is_relative()
         {
-            let base = path.parent().unwrap_or(Path::new("."));
             config.geography.zones = Some(base.join(zones));
+        }
+        if !is_postgres_url(&config.store.database)
+            && Path::new(&config.store.database).is_relative()
+        {
+            config.store.database = base.join(&config.store.database).display().to_string();
+        }
+        if config.privacy.secret_file.is_relative() {
+            config.privacy.secret_file = base.join(&config.privacy.secret_file);
         }
         Ok(config)
     }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        let snap_km = self.geography.snap_km;
+        if !(snap_km.is_finite() && (0.0..=100.0).contains(&snap_km)) {
+            bail!(
+                "geography.snap_km = {snap_km} is invalid (expected a distance from 0 to 100 km)"
+            );
+        }
+        if self.store.database.trim().is_empty() {
+            bail!("store.database is empty (expected a file path or a postgres:// URL)");
+        }
+        if let Some(region) = &self.ingest.region
+            && !(region.min_lon < region.max_lon
+                && region.min_lat < region.max_lat
+                && (-180.0..=180.0).contains(&region.min_lon)
+                && (-180.0..=180.0).contains(&region.max_lon)
+                && (-90.0..=90.0).contains(&region.min_lat)
+                && (-90.0..=90.0).contains(&region.max_lat))
+        {
+            bail!("ingest.region is not a box in WGS84 degrees with min below max");
+        }
+        if !(1024..=16 * 1024 * 1024).contains(&self.ingest.max_record_bytes) {
+            bail!("ingest.max_record_bytes must be between 1024 and 16777216");
+        }
+        if !(1..=1_000_000).contains(&self.ingest.batch_rows) {
+            bail!("ingest.batch_rows must be between 1 and 1000000");
+        }
+        if let Some(api) = &self.acled_api {
+            if !(1..=5000).contains(&api.page_size) {
+                bail!("acled_api.page_size must be between 1 and 5000 (ACLED's maximum)");
+            }
+            if api.max_attempts == 0 {
+                bail!("acled_api.max_attempts must be at least 1");
+            }
+            if !(api.base_url.starts_with("https://") || api.base_url.starts_with("http://")) {
+                bail!("acled_api.base_url must start with https:// or http://");
+            }
+        }
+        if !(256..=64 * 1024 * 1024).contains(&self.intake.body_limit_bytes) {
+            bail!("intake.body_limit_bytes must be between 256 and 67108864");
+        }
+        Ok(())
+    }
+}
+
+/// Whether a database setting names a PostgreSQL server rather than a SQLite file.
+pub fn is_postgres_url(database: &str) -> bool {
+    database.starts_with("postgres://") || database.starts_with("postgresql://")
 }
 
 #[cfg(test)]
@@ -85,6 +369,8 @@ mod tests {
         let config = Config::load(None).unwrap();
         assert_eq!(config.geography.snap_km, 5.0);
         assert!(config.geography.zones.is_none());
+        assert_eq!(config.store.database, "vigie.sqlite3");
+        assert!(config.acled_api.is_none());
     }
 
     #[test]
@@ -97,16 +383,33 @@ mod tests {
     }
 
     #[test]
-    fn out_of_range_snap_distance_is_refused() {
+    fn out_of_range_values_are_refused_with_the_key() {
         let error = load_text("[geography]\nsnap_km = -1\n")
             .unwrap_err()
             .to_string();
         assert!(error.contains("geography.snap_km"), "{error}");
+        let error = load_text(
+            "[ingest]\nregion = { min_lon = 5, min_lat = 9, max_lon = 4, max_lat = 25 }\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("ingest.region"), "{error}");
+        let error = load_text("[acled_api]\nusername = \"a@b.org\"\npage_size = 9000\n")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("acled_api.page_size"), "{error}");
     }
 
     #[test]
-    fn relative_zone_paths_follow_the_file() {
-        let config = load_text("[geography]\nzones = \"zones.vzs\"\n").unwrap();
+    fn relative_paths_follow_the_file_and_urls_do_not() {
+        let config = load_text(
+            "[geography]\nzones = \"zones.vzs\"\n[store]\ndatabase = \"db/vigie.sqlite3\"\n",
+        )
+        .unwrap();
         assert!(config.geography.zones.unwrap().ends_with("zones.vzs"));
+        assert!(config.store.database.ends_with("db/vigie.sqlite3"));
+        assert!(Path::new(&config.store.database).is_absolute());
+        let config = load_text("[store]\ndatabase = \"postgres://vigie@db/vigie\"\n").unwrap();
+        assert_eq!(config.store.database, "postgres://vigie@db/vigie");
     }
 }

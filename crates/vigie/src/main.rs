@@ -13,7 +13,9 @@ macro_rules! say {
 
 mod commands;
 mod config;
+mod context;
 mod geography;
+mod secrets;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,6 +33,10 @@ struct Cli {
     /// Mali 2015 geography.
     #[arg(long, global = true, value_name = "FILE")]
     zones: Option<PathBuf>,
+    /// Database: a SQLite file path or a postgres:// URL (default: `[store] database` of the
+    /// configuration, `vigie.sqlite3`).
+    #[arg(long, global = true, value_name = "PATH|URL")]
+    database: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -45,9 +51,26 @@ enum Command {
     /// Generate synthetic data for tests, demos and benchmarks.
     #[command(subcommand)]
     Gen(commands::generate::GenerateCommand),
-    /// Measure the speed of the spatial index.
+    /// Measure the speed of the spatial index and of ingestion.
     #[command(subcommand)]
     Bench(commands::bench::BenchCommand),
+    /// Import event records: ACLED files and API, UCDP GED, ACLED deletions.
+    #[command(subcommand)]
+    Ingest(commands::ingest::IngestCommand),
+    /// Query stored events.
+    #[command(subcommand)]
+    Events(commands::ingest::EventsCommand),
+    /// Records refused on import, with the reasons.
+    #[command(subcommand)]
+    Quarantine(commands::ingest::QuarantineCommand),
+    /// Run the service: the SMS webhooks and the report form (the full API comes later).
+    Serve(commands::serve::ServeArgs),
+    /// List community reports; verify or reject them.
+    #[command(subcommand)]
+    Reports(commands::reports::ReportsCommand),
+    /// Register community monitors (their reports count as verified).
+    #[command(subcommand)]
+    Monitors(commands::reports::MonitorsCommand),
 }
 
 fn main() -> ExitCode {
@@ -81,11 +104,24 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = config::Config::load(cli.config.as_deref())?;
-    let context = geography::GeographySource::new(cli.zones, &config);
+    let geography = geography::GeographySource::new(cli.zones, &config);
+    let context = context::Context {
+        database: cli
+            .database
+            .unwrap_or_else(|| config.store.database.clone()),
+        geography,
+        config,
+    };
     match cli.command {
-        Command::Zones(command) => commands::zones::run(command, &context),
-        Command::Locate(args) => commands::locate::run(args, &context),
+        Command::Zones(command) => commands::zones::run(command, &context.geography),
+        Command::Locate(args) => commands::locate::run(args, &context.geography),
         Command::Gen(command) => commands::generate::run(command, &context),
         Command::Bench(command) => commands::bench::run(command, &context),
+        Command::Ingest(command) => commands::ingest::run(command, &context),
+        Command::Events(command) => commands::ingest::run_events(command, &context),
+        Command::Quarantine(command) => commands::ingest::run_quarantine(command, &context),
+        Command::Serve(args) => commands::serve::run(args, &context),
+        Command::Reports(command) => commands::reports::run(command, &context),
+        Command::Monitors(command) => commands::reports::run_monitors(command, &context),
     }
 }

@@ -1,38 +1,12 @@
 //! The `vigie` binary's geography commands, run as a user runs them.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
 
 use geo::CoordsIter;
 use geo_types::MultiPolygon;
+use support::{json, repository, succeed, vigie};
 use vigie_domain::ZoneLevel;
 use vigie_spatial::codec;
-
-fn repository() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn vigie(arguments: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vigie"))
-        .args(arguments)
-        .current_dir(repository())
-        .output()
-        .expect("the vigie binary runs")
-}
-
-fn succeed(arguments: &[&str]) -> String {
-    let output = vigie(arguments);
-    assert!(
-        output.status.success(),
-        "vigie {arguments:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).expect("UTF-8 output")
-}
-
-fn json(arguments: &[&str]) -> serde_json::Value {
-    serde_json::from_str(&succeed(arguments)).expect("JSON output")
-}
 
 #[test]
 fn zones_list_gives_701_communes_with_id_name_level_parent() {

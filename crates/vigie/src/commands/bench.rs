@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
+use anyhow::Context as _;
 use clap::Subcommand;
 use serde::Serialize;
 use vigie_domain::LocateStatus;
@@ -12,10 +12,33 @@ use vigie_spatial::naive::NaiveIndex;
 use vigie_spatial::sample::benchmark_points;
 use vigie_spatial::{CommuneMatch, SpatialIndex};
 
-use crate::geography::GeographySource;
+use crate::context::Context;
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
+    /// Ingestion throughput: parse only, then parse + locate + store into a fresh SQLite
+    /// file, then the same file again (every event unchanged).
+    Ingest {
+        /// Rows to generate (ignored with --file).
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: u64,
+        /// Seed for the generated file.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// An ACLED file to use instead of generating one.
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// Where to put the generated file and the throwaway database (default: a temporary
+        /// directory, removed afterwards).
+        #[arg(long)]
+        work_dir: Option<PathBuf>,
+        /// Timed parse-only passes; the best is reported.
+        #[arg(long, default_value_t = 3)]
+        passes: usize,
+        /// Print the figures as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Batch locate throughput, index build time and memory on the configured geography.
     Locate {
         /// Points to generate (ignored with --points-file).
@@ -73,16 +96,27 @@ struct LocateFigures {
     mismatches: usize,
 }
 
-pub fn run(command: BenchCommand, source: &GeographySource) -> anyhow::Result<ExitCode> {
-    let BenchCommand::Locate {
-        points,
-        seed,
-        points_file,
-        passes,
-        baseline,
-        verify,
-        json,
-    } = command;
+pub fn run(command: BenchCommand, context: &Context) -> anyhow::Result<ExitCode> {
+    let source = &context.geography;
+    let (points, seed, points_file, passes, baseline, verify, json) = match command {
+        BenchCommand::Locate {
+            points,
+            seed,
+            points_file,
+            passes,
+            baseline,
+            verify,
+            json,
+        } => (points, seed, points_file, passes, baseline, verify, json),
+        BenchCommand::Ingest {
+            rows,
+            seed,
+            file,
+            work_dir,
+            passes,
+            json,
+        } => return bench_ingest(context, rows, seed, file, work_dir, passes, json),
+    };
     let load_started = Instant::now();
     let geography = source.load()?;
     let load_and_build = load_started.elapsed();
@@ -296,4 +330,160 @@ fn max_rss_mb() -> Option<f64> {
     let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
     let kilobytes: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kilobytes / 1024.0)
+}
+
+#[derive(Debug, Serialize)]
+struct IngestFigures {
+    rows: u64,
+    file_mb: f64,
+    parse_mb_per_s: f64,
+    parse_rows_per_s: f64,
+    ingest_rows_per_s: f64,
+    ingest_seconds: f64,
+    reimport_rows_per_s: f64,
+    events: u64,
+    inserted: u64,
+    unchanged_on_reimport: u64,
+    quarantined: u64,
+    database_mb: f64,
+    max_rss_mb: Option<f64>,
+}
+
+fn bench_ingest(
+    context: &Context,
+    rows: u64,
+    seed: u64,
+    file: Option<PathBuf>,
+    work_dir: Option<PathBuf>,
+    passes: usize,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let temporary = tempfile_directory(work_dir)?;
+    let directory = temporary.path();
+    let file = match file {
+        Some(file) => file,
+        None => {
+            let path = directory.join(format!("acled-{rows}-{seed}.csv"));
+            if !path.exists() {
+                let zones = context.geography.zone_set()?;
+                let options = vigie_ingest::synthetic::GenerateOptions::new(rows, seed);
+                let out = std::fs::File::create(&path)?;
+                vigie_ingest::synthetic::generate_acled(&zones, &options, out)?;
+            }
+            path
+        }
+    };
+    let bytes = std::fs::metadata(&file)?.len() as f64;
+
+    // Parse only: every row normalised into an event, nothing located or stored.
+    let options = vigie_ingest::IngestOptions {
+        batch_rows: context.config.ingest.batch_rows,
+        ..vigie_ingest::IngestOptions::new(chrono::Utc::now().date_naive())
+    };
+    let mut best_parse = f64::INFINITY;
+    let mut parsed_rows = 0;
+    for _ in 0..passes.max(1) {
+        let started = Instant::now();
+        let summary = vigie_ingest::acled::read_acled(&file, &options, |batch| {
+            std::hint::black_box(&batch);
+            Ok::<(), std::convert::Infallible>(())
+        })
+        .map_err(|error| anyhow::anyhow!("{error}"))?;
+        best_parse = best_parse.min(started.elapsed().as_secs_f64());
+        parsed_rows = summary.rows_read;
+    }
+
+    // Parse + locate + store, into a fresh SQLite file, exactly as `vigie ingest acled` does.
+    let database = directory.join("bench-ingest.sqlite3");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", database.display()));
+    }
+    let store = vigie_store::open(&database.display().to_string())?;
+    let importer = super::ingest::Importer::with_store(context, store)?;
+    let started = Instant::now();
+    let first = importer.import_file(vigie_domain::EventSource::Acled, &file)?;
+    let ingest_seconds = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let second = importer.import_file(vigie_domain::EventSource::Acled, &file)?;
+    let reimport_seconds = started.elapsed().as_secs_f64();
+    let database_bytes: u64 = ["", "-wal"]
+        .iter()
+        .filter_map(|suffix| std::fs::metadata(format!("{}{suffix}", database.display())).ok())
+        .map(|metadata| metadata.len())
+        .sum();
+
+    let figures = IngestFigures {
+        rows: parsed_rows,
+        file_mb: bytes / 1e6,
+        parse_mb_per_s: bytes / 1e6 / best_parse,
+        parse_rows_per_s: parsed_rows as f64 / best_parse,
+        ingest_rows_per_s: first.read as f64 / ingest_seconds,
+        ingest_seconds,
+        reimport_rows_per_s: second.read as f64 / reimport_seconds,
+        events: first.events,
+        inserted: first.inserted,
+        unchanged_on_reimport: second.unchanged,
+        quarantined: first.quarantined,
+        database_mb: database_bytes as f64 / 1e6,
+        max_rss_mb: max_rss_mb(),
+    };
+    if json {
+        say!("{}", serde_json::to_string_pretty(&figures)?);
+    } else {
+        say!(
+            "vigie ingest benchmark — {} rows ({:.0} MB), one thread",
+            figures.rows,
+            figures.file_mb
+        );
+        say!(
+            "  parse only            {:.0} MB/s, {:.0} rows/s (best of {passes})",
+            figures.parse_mb_per_s,
+            figures.parse_rows_per_s
+        );
+        say!(
+            "  parse+locate+store    {:.0} rows/s into a fresh SQLite file ({:.1} s; {} events inserted, {} quarantined)",
+            figures.ingest_rows_per_s,
+            figures.ingest_seconds,
+            figures.inserted,
+            figures.quarantined
+        );
+        say!(
+            "  same file again       {:.0} rows/s ({} events unchanged)",
+            figures.reimport_rows_per_s,
+            figures.unchanged_on_reimport
+        );
+        say!(
+            "  database              {:.0} MB; process peak {}",
+            figures.database_mb,
+            figures
+                .max_rss_mb
+                .map_or("unknown".to_owned(), |mb| format!("{mb:.0} MB"))
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A working directory: the one given (kept), or a temporary one (removed on drop).
+fn tempfile_directory(work_dir: Option<PathBuf>) -> anyhow::Result<WorkDirectory> {
+    match work_dir {
+        Some(path) => {
+            std::fs::create_dir_all(&path)?;
+            Ok(WorkDirectory::Kept(path))
+        }
+        None => Ok(WorkDirectory::Temporary(tempfile::tempdir()?)),
+    }
+}
+
+enum WorkDirectory {
+    Kept(PathBuf),
+    Temporary(tempfile::TempDir),
+}
+
+impl WorkDirectory {
+    fn path(&self) -> &std::path::Path {
+        match self {
+            WorkDirectory::Kept(path) => path,
+            WorkDirectory::Temporary(directory) => directory.path(),
+        }
+    }
 }

@@ -2,5 +2,8 @@
 
 pub mod bench;
 pub mod generate;
+pub mod ingest;
 pub mod locate;
+pub mod reports;
+pub mod serve;
 pub mod zones;

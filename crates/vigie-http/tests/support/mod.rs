@@ -1,0 +1,320 @@
+//! A real server for the integration tests: the router from `vigie_http::router`, served on a
+//! port of 127.0.0.1 by `vigie_http::serve` in its own runtime thread, over a real SQLite store
+//! in a temporary directory and the shipped Mali geography. Requests go through ureq, a real
+//! HTTP client; every answer body is kept for the privacy scan.
+
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
+use std::thread::JoinHandle;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use hmac::{Hmac, KeyInit, Mac};
+use serde_json::Value;
+use sha1::Sha1;
+use tempfile::TempDir;
+use vigie_domain::sms::CommuneDirectory;
+use vigie_domain::store::{ReportQuery, Store};
+use vigie_domain::{PhoneProtector, Report, ZoneSet};
+use vigie_http::{
+    AfricasTalkingConfig, AppState, Clock, IntakeConfig, Secret, SmsSyncConfig, TwilioConfig,
+};
+use vigie_spatial::{IndexOptions, SpatialIndex, codec};
+
+pub const TWILIO_AUTH_TOKEN: &str = "twilio-auth-token-for-tests-0001";
+pub const AFRICASTALKING_TOKEN: &str = "at-callback-token-0123456789";
+pub const SMSSYNC_SECRET: &str = "smssync-secret-for-tests";
+pub const DEPLOYMENT_SECRET: &[u8] = b"the deployment secret used by the http tests";
+
+/// The shipped geography, its index and its commune directory, built once per test binary.
+pub struct Geography {
+    pub zones: Arc<ZoneSet>,
+    pub index: Arc<SpatialIndex>,
+    pub directory: Arc<CommuneDirectory>,
+}
+
+pub static GEOGRAPHY: LazyLock<Geography> = LazyLock::new(|| {
+    let bytes = include_bytes!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../data/zones/mali-2015.vzs"
+    ));
+    let zones = codec::decode(bytes).expect("the shipped zone set decodes");
+    let index = SpatialIndex::build(&zones, IndexOptions::default());
+    let directory = CommuneDirectory::new(&zones);
+    Geography {
+        zones: Arc::new(zones),
+        index: Arc::new(index),
+        directory: Arc::new(directory),
+    }
+});
+
+/// Every response body any test of this binary received.
+pub static RESPONSE_BODIES: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Everything traced by this test binary, at TRACE level.
+static TRACE_OUTPUT: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+
+struct SharedBuffer(Arc<Mutex<Vec<u8>>>);
+
+impl Write for SharedBuffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Installs (once) a subscriber that writes every event and span of every level, with their
+/// fields, to a buffer.
+pub fn capture_traces() {
+    TRACE_OUTPUT.get_or_init(|| {
+        let buffer = Arc::new(Mutex::new(Vec::new()));
+        let writer_buffer = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_span_events(tracing_subscriber::fmt::format::FmtSpan::FULL)
+            .with_writer(move || SharedBuffer(writer_buffer.clone()))
+            .finish();
+        tracing::subscriber::set_global_default(subscriber)
+            .expect("no other subscriber is installed");
+        buffer
+    });
+}
+
+/// The traces captured so far.
+pub fn captured_traces() -> String {
+    let buffer = TRACE_OUTPUT.get().expect("capture_traces was called");
+    String::from_utf8_lossy(&buffer.lock().unwrap()).into_owned()
+}
+
+/// An HTTP answer.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub content_type: String,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|error| panic!("not JSON ({error}): {}", self.body))
+    }
+}
+
+/// A running server and its store.
+pub struct TestServer {
+    pub base_url: String,
+    pub store: Arc<dyn Store>,
+    pub protector: Arc<PhoneProtector>,
+    pub directory: TempDir,
+    pub database: PathBuf,
+    agent: ureq::Agent,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl TestServer {
+    /// A server with every gateway configured.
+    pub fn start() -> TestServer {
+        TestServer::start_with(|_| {})
+    }
+
+    /// A server whose configuration `adjust` changes first.
+    pub fn start_with(adjust: impl FnOnce(&mut IntakeConfig) + Send + 'static) -> TestServer {
+        capture_traces();
+        let directory = tempfile::tempdir().unwrap();
+        let database = directory.path().join("vigie.db");
+        let store = vigie_store::open(database.to_str().unwrap()).expect("the store opens");
+        let protector = Arc::new(PhoneProtector::new(DEPLOYMENT_SECRET).unwrap());
+        let (address_sender, address_receiver) = std::sync::mpsc::channel::<SocketAddr>();
+        let (shutdown, shutdown_receiver) = tokio::sync::oneshot::channel::<()>();
+        let server_store = store.clone();
+        let server_protector = protector.clone();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let address = listener.local_addr().unwrap();
+                let mut config = IntakeConfig {
+                    twilio: Some(TwilioConfig {
+                        auth_token: Secret::new(TWILIO_AUTH_TOKEN),
+                        public_base_url: format!("http://{address}"),
+                    }),
+                    africas_talking: Some(AfricasTalkingConfig {
+                        url_token: Secret::new(AFRICASTALKING_TOKEN),
+                    }),
+                    smssync: Some(SmsSyncConfig {
+                        secret: Secret::new(SMSSYNC_SECRET),
+                    }),
+                    ..IntakeConfig::default()
+                };
+                adjust(&mut config);
+                config.validate().expect("the test configuration is valid");
+                let state = AppState {
+                    store: server_store,
+                    zones: GEOGRAPHY.zones.clone(),
+                    index: GEOGRAPHY.index.clone(),
+                    directory: GEOGRAPHY.directory.clone(),
+                    protector: server_protector,
+                    config,
+                    clock: Clock::system(),
+                };
+                address_sender.send(address).unwrap();
+                let shutdown = async {
+                    let _ = shutdown_receiver.await;
+                };
+                vigie_http::serve(listener, vigie_http::router(state), shutdown)
+                    .await
+                    .unwrap();
+            });
+        });
+        let address = address_receiver.recv().expect("the server starts");
+        let agent = ureq::Agent::new_with_config(
+            ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .build(),
+        );
+        TestServer {
+            base_url: format!("http://{address}"),
+            store,
+            protector,
+            directory,
+            database,
+            agent,
+            shutdown: Some(shutdown),
+            thread: Some(thread),
+        }
+    }
+
+    fn keep(&self, response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Answer {
+        let mut response = response.expect("the server answers");
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let body = response.body_mut().read_to_string().unwrap_or_default();
+        RESPONSE_BODIES.lock().unwrap().push(body.clone());
+        Answer {
+            status,
+            content_type,
+            body,
+        }
+    }
+
+    /// Twilio's signature, computed here independently of the server's code: base64 of
+    /// HMAC-SHA1 over the URL and the parameters sorted by name, names and values concatenated.
+    pub fn twilio_signature(&self, path: &str, parameters: &[(&str, &str)]) -> String {
+        let mut sorted = parameters.to_vec();
+        sorted.sort();
+        let mut signed = format!("{}{path}", self.base_url);
+        for (name, value) in sorted {
+            signed.push_str(name);
+            signed.push_str(value);
+        }
+        let mut mac = Hmac::<Sha1>::new_from_slice(TWILIO_AUTH_TOKEN.as_bytes()).unwrap();
+        mac.update(signed.as_bytes());
+        STANDARD.encode(mac.finalize().into_bytes())
+    }
+
+    /// A correctly signed Twilio webhook.
+    pub fn twilio(&self, parameters: &[(&str, &str)]) -> Answer {
+        let signature = self.twilio_signature("/webhooks/sms/twilio", parameters);
+        self.twilio_with_signature(parameters, Some(&signature))
+    }
+
+    /// A Twilio webhook with the given signature header (or none).
+    pub fn twilio_with_signature(
+        &self,
+        parameters: &[(&str, &str)],
+        signature: Option<&str>,
+    ) -> Answer {
+        let mut request = self
+            .agent
+            .post(format!("{}/webhooks/sms/twilio", self.base_url));
+        if let Some(signature) = signature {
+            request = request.header("X-Twilio-Signature", signature);
+        }
+        self.keep(request.send_form(parameters.iter().copied()))
+    }
+
+    /// An Africa's Talking callback with `token` in the URL.
+    pub fn africastalking(&self, token: &str, parameters: &[(&str, &str)]) -> Answer {
+        let request = self.agent.post(format!(
+            "{}/webhooks/sms/africastalking/{token}",
+            self.base_url
+        ));
+        self.keep(request.send_form(parameters.iter().copied()))
+    }
+
+    /// An SMSSync post.
+    pub fn smssync(&self, parameters: &[(&str, &str)]) -> Answer {
+        let request = self
+            .agent
+            .post(format!("{}/webhooks/sms/smssync", self.base_url));
+        self.keep(request.send_form(parameters.iter().copied()))
+    }
+
+    /// A web form post.
+    pub fn web(&self, body: &Value) -> Answer {
+        let request = self.agent.post(format!("{}/api/reports", self.base_url));
+        self.keep(request.send_json(body))
+    }
+
+    /// Any bytes to any path.
+    pub fn post_raw(&self, path: &str, content_type: &str, body: &[u8]) -> Answer {
+        let request = self
+            .agent
+            .post(format!("{}{path}", self.base_url))
+            .header("Content-Type", content_type);
+        self.keep(request.send(body))
+    }
+
+    /// Every stored report, newest first.
+    pub fn reports(&self) -> Vec<Report> {
+        self.store.reports(&ReportQuery::default()).unwrap()
+    }
+}
+
+impl TestServer {
+    /// Shuts the server down gracefully and waits for it; the store stays open.
+    pub fn stop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The report id a reply quotes (`Réf R12` / `Ref R12`).
+pub fn quoted_report_id(reply: &str) -> Option<i64> {
+    let start = reply.find("f R")? + 3;
+    let digits: String = reply[start..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}

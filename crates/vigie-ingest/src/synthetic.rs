@@ -1,1 +1,0 @@
-//! Synthetic ACLED-format data for tests, demos and benchmarks.

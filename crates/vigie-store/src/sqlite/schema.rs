@@ -1,0 +1,155 @@
+//! The SQLite schema, as ordered migrations.
+//!
+//! Times are UTC text in a fixed-width RFC 3339 form (`2024-03-01T12:00:00.000000Z`) so that
+//! they sort as text and read well in the `sqlite3` shell; days are `YYYY-MM-DD`; lists and
+//! the raw source fields are JSON text.
+
+use crate::migration::Migration;
+
+/// Every migration, in order.
+pub(super) const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "events, imports, quarantine, sync state, reporters and reports",
+    sql: r#"
+CREATE TABLE import_runs (
+    -- AUTOINCREMENT: a run id is never reused, even after the newest run is removed by hand.
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    source TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    content_sha256 TEXT,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    status TEXT NOT NULL CHECK (status IN ('running', 'completed', 'failed', 'interrupted')),
+    rows_read INTEGER NOT NULL DEFAULT 0,
+    events INTEGER NOT NULL DEFAULT 0,
+    inserted INTEGER NOT NULL DEFAULT 0,
+    updated INTEGER NOT NULL DEFAULT 0,
+    unchanged INTEGER NOT NULL DEFAULT 0,
+    quarantined INTEGER NOT NULL DEFAULT 0,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    error TEXT
+);
+CREATE INDEX import_runs_running ON import_runs (status) WHERE status = 'running';
+
+-- The column names of a source table, once: events refer to them by id.
+CREATE TABLE field_layouts (
+    id INTEGER PRIMARY KEY,
+    -- A JSON array of the names, in file order.
+    names TEXT NOT NULL UNIQUE
+);
+
+-- What queries filter or sort on are columns; the rest of the event (the attributes nothing
+-- queries and the source record's values) is one compact `payload` (see payload.rs), last
+-- so that reading the other columns never walks over it.
+CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL,
+    source_event_id TEXT NOT NULL,
+    event_date TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    sub_event_type TEXT,
+    fatalities INTEGER NOT NULL,
+    longitude REAL NOT NULL,
+    latitude REAL NOT NULL,
+    source_timestamp INTEGER,
+    content_fingerprint INTEGER NOT NULL,
+    core_fingerprint INTEGER NOT NULL,
+    deleted_at TEXT,
+    commune_id TEXT,
+    cercle_id TEXT,
+    region_id TEXT,
+    corridor_ids TEXT NOT NULL DEFAULT '[]',
+    -- Equalities rather than IN (…): SQLite evaluates a constant IN list through a temporary
+    -- b-tree on every row written, which costs a third of a bulk insert.
+    verification TEXT CHECK (verification = 'unverified' OR verification = 'verified'
+        OR verification = 'rejected'),
+    -- The run that last wrote the event, and below the layout of its source values: no
+    -- foreign keys. The store is the only writer of these columns and checks the run in the
+    -- same transaction; runs and layouts are never removed. A checked reference costs every
+    -- imported event a look-up in each parent table (on PostgreSQL a trigger call per row,
+    -- two fifths of a bulk insert).
+    import_run INTEGER,
+    inserted_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    field_layout INTEGER,
+    payload BLOB NOT NULL,
+    UNIQUE (source_event_id DESC, source)
+);
+-- The unique index serves source filters (its first column); dates have their own. A
+-- commune's events are found through the date index and a filter (queries come in date
+-- windows): every further index costs every insert of an import. Keyset paging uses the
+-- primary key.
+CREATE INDEX events_by_date ON events (event_date DESC);
+
+CREATE TABLE quarantine (
+    id INTEGER PRIMARY KEY,
+    import_run INTEGER NOT NULL REFERENCES import_runs (id),
+    source TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    line INTEGER NOT NULL,
+    field TEXT,
+    reason TEXT NOT NULL,
+    raw TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX quarantine_by_run ON quarantine (import_run);
+
+CREATE TABLE sync_state (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+
+CREATE TABLE reporters (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    -- Keyed HMAC of the number (lookup) and its authenticated encryption (call-back): the
+    -- number itself is never stored.
+    phone_hmac BLOB NOT NULL UNIQUE,
+    phone_sealed BLOB NOT NULL,
+    pseudonym TEXT NOT NULL,
+    trusted INTEGER NOT NULL DEFAULT 0,
+    role TEXT CHECK (role IN ('women', 'youth', 'leader')),
+    monitoring_group TEXT,
+    commune_id TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+
+CREATE TABLE reports (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    channel TEXT NOT NULL,
+    provider_message_id TEXT NOT NULL,
+    reporter_id INTEGER REFERENCES reporters (id),
+    status TEXT NOT NULL CHECK (status IN ('unverified', 'verified', 'rejected')),
+    received_at TEXT NOT NULL,
+    text TEXT NOT NULL,
+    language TEXT NOT NULL,
+    incident TEXT,
+    clarification TEXT,
+    longitude REAL,
+    latitude REAL,
+    location TEXT,
+    UNIQUE (channel, provider_message_id)
+);
+CREATE INDEX reports_by_received ON reports (received_at, id);
+CREATE INDEX reports_by_status ON reports (status, received_at, id);
+
+CREATE TABLE report_reviews (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    report_id INTEGER NOT NULL REFERENCES reports (id),
+    status TEXT NOT NULL CHECK (status IN ('verified', 'rejected')),
+    analyst TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    reviewed_at TEXT NOT NULL
+);
+CREATE INDEX report_reviews_by_report ON report_reviews (report_id, id);
+"#,
+}];
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn migrations_are_numbered_in_order() {
+        crate::migration::assert_numbered_in_order(super::MIGRATIONS);
+    }
+}

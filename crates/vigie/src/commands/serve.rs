@@ -1,0 +1,124 @@
+//! `vigie serve`: the long-running service. For now the community-report intake (SMS gateway
+//! webhooks and the report form); the API, engine and dispatcher join it in later issues.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context as _, bail};
+use clap::Args;
+use vigie_domain::PhoneProtector;
+use vigie_http::{
+    AfricasTalkingConfig, AppState, IntakeConfig, Secret, SmsSyncConfig, TwilioConfig,
+};
+
+use crate::context::Context;
+use crate::secrets::load_secret;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (default: `[server] bind`, 127.0.0.1:8080).
+    #[arg(long)]
+    bind: Option<String>,
+}
+
+/// Gateways are switched on by setting their secret's environment variable.
+fn intake_config(context: &Context) -> anyhow::Result<IntakeConfig> {
+    let intake = &context.config.intake;
+    let secret = |variable: &str| {
+        std::env::var(variable)
+            .ok()
+            .filter(|value| !value.is_empty())
+    };
+    let config = IntakeConfig {
+        twilio: secret(&intake.twilio_auth_token_env).map(|token| TwilioConfig {
+            auth_token: Secret::new(token),
+            public_base_url: intake.public_base_url.clone(),
+        }),
+        africas_talking: secret(&intake.africastalking_token_env).map(|token| {
+            AfricasTalkingConfig {
+                url_token: Secret::new(token),
+            }
+        }),
+        smssync: secret(&intake.smssync_secret_env).map(|token| SmsSyncConfig {
+            secret: Secret::new(token),
+        }),
+        body_limit_bytes: intake.body_limit_bytes,
+        ..IntakeConfig::default()
+    };
+    config.validate().context("[intake] configuration")?;
+    Ok(config)
+}
+
+pub fn run(args: ServeArgs, context: &Context) -> anyhow::Result<ExitCode> {
+    let bind = args
+        .bind
+        .unwrap_or_else(|| context.config.server.bind.clone());
+    let address: SocketAddr = bind
+        .parse()
+        .with_context(|| format!("--bind {bind:?} is not an address like 127.0.0.1:8080"))?;
+    let geography = context.geography.load()?;
+    let store = context.open_store()?;
+    let protector = PhoneProtector::new(&load_secret(&context.config.privacy)?)
+        .context("the deployment secret")?;
+    let intake = intake_config(context)?;
+    let gateways: Vec<&str> = [
+        intake.twilio.is_some().then_some("twilio"),
+        intake.africas_talking.is_some().then_some("africastalking"),
+        intake.smssync.is_some().then_some("smssync"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let state = AppState::new(
+        store,
+        Arc::new(geography.zones),
+        Arc::new(geography.index),
+        Arc::new(protector),
+        intake,
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let listener = match tokio::net::TcpListener::bind(address).await {
+            Ok(listener) => listener,
+            Err(error) => bail!("cannot listen on {address}: {error}"),
+        };
+        let local = listener.local_addr()?;
+        eprintln!(
+            "vigie serving on http://{local} (SMS gateways: {})",
+            if gateways.is_empty() {
+                "none configured".to_owned()
+            } else {
+                gateways.join(", ")
+            }
+        );
+        vigie_http::serve(listener, vigie_http::router(state), shutdown_signal()).await?;
+        eprintln!("vigie stopped");
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+}
