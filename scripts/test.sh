@@ -14,6 +14,12 @@ echo "== PostgreSQL for the tests (installed from Debian's packages when missing
 VIGIE_TEST_POSTGRES_URL="$(scripts/postgres-for-tests.sh)"
 export VIGIE_TEST_POSTGRES_URL
 
+echo "== xmllint and aiosmtpd for the notification tests (installed when missing)"
+VIGIE_TEST_XMLLINT="$(scripts/xmllint-for-tests.sh)"
+export VIGIE_TEST_XMLLINT
+VIGIE_TEST_PYTHON="$(scripts/smtp-for-tests.sh)"
+export VIGIE_TEST_PYTHON
+
 echo "== cargo test"
 cargo test --workspace --all-targets
 cargo test --workspace --doc

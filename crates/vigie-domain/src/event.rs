@@ -5,7 +5,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::{LocateStatus, SourceFields, ZoneId};
@@ -317,15 +317,21 @@ impl Event {
     /// Both fingerprints in one pass: `(content, core)`. See
     /// [`Event::content_fingerprint`] and [`Event::core_fingerprint`].
     pub fn fingerprints(&self) -> (u64, u64) {
-        let mut hasher = StableHasher::new();
-        self.hash_core(&mut hasher);
-        let core = hasher.clone().finish();
-        self.hash_actors(&mut hasher);
+        // The record is laid out once in a byte buffer (every string length-prefixed, so no
+        // two records share a layout), then hashed: copying is cheap, and one long input lets
+        // the hash run several independent lanes instead of a chain of tiny writes.
+        let mut encoded = FingerprintInput::with_capacity(1024);
+        self.encode_core(&mut encoded);
+        let core_length = encoded.bytes.len();
+        self.encode_actors(&mut encoded);
         for (name, value) in self.fields.iter() {
-            hasher.write_str(name);
-            hasher.write_str(value);
+            encoded.text(name);
+            encoded.text(value);
         }
-        (hasher.finish(), core)
+        (
+            stable_hash(&encoded.bytes),
+            stable_hash(&encoded.bytes[..core_length]),
+        )
     }
 
     /// A fingerprint of the whole record (for "is this re-import unchanged?").
@@ -339,22 +345,22 @@ impl Event {
         self.fingerprints().1
     }
 
-    fn hash_core(&self, hasher: &mut StableHasher) {
-        hasher.write_str(self.source.as_str());
-        hasher.write_str(&self.source_event_id);
-        hasher.write_str(&self.event_date.to_string());
-        hasher.write_u64(u64::from(self.time_precision));
-        hasher.write_option(self.disorder_type.as_deref());
-        hasher.write_str(self.event_type.label());
-        hasher.write_option(self.sub_event_type.as_deref());
-        hasher.write_option(self.original_event_type.as_deref());
-        hasher.write_u64(u64::from(self.civilian_targeting));
-        hasher.write_u64(u64::from(self.fatalities));
-        hasher.write_u64(self.fatalities_low.map_or(u64::MAX, u64::from));
-        hasher.write_u64(self.fatalities_high.map_or(u64::MAX, u64::from));
-        hasher.write_u64(self.longitude.to_bits());
-        hasher.write_u64(self.latitude.to_bits());
-        hasher.write_u64(self.geo_precision.map_or(u64::MAX, u64::from));
+    fn encode_core(&self, encoded: &mut FingerprintInput) {
+        encoded.text(self.source.as_str());
+        encoded.text(&self.source_event_id);
+        encoded.number(i64::from(self.event_date.num_days_from_ce()) as u64);
+        encoded.number(u64::from(self.time_precision));
+        encoded.optional_text(self.disorder_type.as_deref());
+        encoded.text(self.event_type.label());
+        encoded.optional_text(self.sub_event_type.as_deref());
+        encoded.optional_text(self.original_event_type.as_deref());
+        encoded.number(u64::from(self.civilian_targeting));
+        encoded.number(u64::from(self.fatalities));
+        encoded.number(self.fatalities_low.map_or(u64::MAX, u64::from));
+        encoded.number(self.fatalities_high.map_or(u64::MAX, u64::from));
+        encoded.number(self.longitude.to_bits());
+        encoded.number(self.latitude.to_bits());
+        encoded.number(self.geo_precision.map_or(u64::MAX, u64::from));
         for text in [
             &self.country,
             &self.admin1,
@@ -363,19 +369,20 @@ impl Event {
             &self.location,
             &self.notes,
         ] {
-            hasher.write_option(text.as_deref());
+            encoded.optional_text(text.as_deref());
         }
-        hasher.write_u64(self.source_timestamp.map_or(u64::MAX, |stamp| stamp as u64));
+        encoded.number(self.source_timestamp.map_or(u64::MAX, |stamp| stamp as u64));
     }
 
-    fn hash_actors(&self, hasher: &mut StableHasher) {
-        hasher.write_option(self.actor1.as_deref());
-        hasher.write_option(self.actor2.as_deref());
+    fn encode_actors(&self, encoded: &mut FingerprintInput) {
+        encoded.optional_text(self.actor1.as_deref());
+        encoded.optional_text(self.actor2.as_deref());
+        encoded.number(self.associated_actors.len() as u64);
         for actor in &self.associated_actors {
-            hasher.write_str(actor);
+            encoded.text(actor);
         }
-        hasher.write_u64(self.inter1.map_or(u64::MAX, u64::from));
-        hasher.write_u64(self.inter2.map_or(u64::MAX, u64::from));
+        encoded.number(self.inter1.map_or(u64::MAX, u64::from));
+        encoded.number(self.inter2.map_or(u64::MAX, u64::from));
     }
 
     /// Adds the actors of another row of the same event (a monadic export has one row per
@@ -414,80 +421,87 @@ impl Event {
     }
 }
 
-/// A 64-bit hash that is the same on every platform and release (unlike std's hasher), read
-/// eight bytes at a time: fingerprints are stored and compared across imports, and an import
-/// hashes a couple of kilobytes per record, a million records at a time.
-///
-/// Each word is folded in with a multiply and a shift (the finaliser of MurmurHash3 closes
-/// the state). It only has to tell two versions of the same event apart, so accidental
-/// collisions (about 2^-64) are the only concern, not adversaries.
-#[derive(Clone)]
-struct StableHasher {
-    state: u64,
-    length: u64,
+/// The bytes a fingerprint is computed over: strings length-prefixed, numbers fixed-width.
+struct FingerprintInput {
+    bytes: Vec<u8>,
 }
 
-impl StableHasher {
-    const MULTIPLIER: u64 = 0x9e37_79b9_7f4a_7c15;
-
-    fn new() -> StableHasher {
-        StableHasher {
-            state: 0x243f_6a88_85a3_08d3,
-            length: 0,
+impl FingerprintInput {
+    fn with_capacity(capacity: usize) -> FingerprintInput {
+        FingerprintInput {
+            bytes: Vec::with_capacity(capacity),
         }
     }
 
-    #[inline]
-    fn fold(&mut self, word: u64) {
-        let mixed = (self.state ^ word).wrapping_mul(Self::MULTIPLIER);
-        self.state = mixed ^ (mixed >> 29);
+    fn number(&mut self, value: u64) {
+        self.bytes.extend_from_slice(&value.to_le_bytes());
     }
 
-    fn write(&mut self, bytes: &[u8]) {
-        self.length = self.length.wrapping_add(bytes.len() as u64);
-        let mut words = bytes.chunks_exact(8);
-        for word in &mut words {
-            let mut array = [0u8; 8];
-            array.copy_from_slice(word);
-            self.fold(u64::from_le_bytes(array));
-        }
-        let tail = words.remainder();
-        if !tail.is_empty() {
-            let mut array = [0u8; 8];
-            array[..tail.len()].copy_from_slice(tail);
-            // The tail's length goes into the padding byte so "a" and "a\0" differ.
-            array[7] ^= tail.len() as u8;
-            self.fold(u64::from_le_bytes(array));
-        }
+    fn text(&mut self, text: &str) {
+        self.number(text.len() as u64);
+        self.bytes.extend_from_slice(text.as_bytes());
     }
 
-    fn write_str(&mut self, text: &str) {
-        self.fold(text.len() as u64);
-        self.write(text.as_bytes());
-    }
-
-    fn write_option(&mut self, text: Option<&str>) {
+    fn optional_text(&mut self, text: Option<&str>) {
         match text {
             Some(text) => {
-                self.fold(1);
-                self.write_str(text);
+                self.bytes.push(1);
+                self.text(text);
             }
-            None => self.fold(0),
+            None => self.bytes.push(0),
         }
     }
+}
 
-    fn write_u64(&mut self, value: u64) {
-        self.fold(value);
+/// A 64-bit hash that is the same on every platform and release (unlike std's hasher):
+/// fingerprints are stored and compared across imports, and an import hashes about a
+/// kilobyte per record, a million records at a time.
+///
+/// Four independent lanes each fold one 8-byte word of every 32-byte block with a multiply
+/// and a shift, so the processor overlaps their multiplications; the lanes and the length
+/// are then combined and closed with MurmurHash3's finaliser. It only has to tell two
+/// versions of the same event apart: accidental collisions (about 2^-64) are the concern,
+/// not adversaries.
+fn stable_hash(bytes: &[u8]) -> u64 {
+    const MULTIPLIER: u64 = 0x9e37_79b9_7f4a_7c15;
+    fn fold(state: u64, word: u64) -> u64 {
+        let mixed = (state ^ word).wrapping_mul(MULTIPLIER);
+        mixed ^ (mixed >> 29)
     }
-
-    fn finish(&self) -> u64 {
-        let mut hash = self.state ^ self.length;
-        hash ^= hash >> 33;
-        hash = hash.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        hash ^= hash >> 33;
-        hash = hash.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-        hash ^ (hash >> 33)
+    fn word(block: &[u8], lane: usize) -> u64 {
+        let mut array = [0u8; 8];
+        array.copy_from_slice(&block[lane * 8..lane * 8 + 8]);
+        u64::from_le_bytes(array)
     }
+    let mut lanes: [u64; 4] = [
+        0x243f_6a88_85a3_08d3,
+        0x1319_8a2e_0370_7344,
+        0xa409_3822_299f_31d0,
+        0x082e_fa98_ec4e_6c89,
+    ];
+    let mut blocks = bytes.chunks_exact(32);
+    for block in &mut blocks {
+        for (lane, state) in lanes.iter_mut().enumerate() {
+            *state = fold(*state, word(block, lane));
+        }
+    }
+    let tail = blocks.remainder();
+    if !tail.is_empty() {
+        let mut block = [0u8; 32];
+        block[..tail.len()].copy_from_slice(tail);
+        for (lane, state) in lanes.iter_mut().enumerate() {
+            *state = fold(*state, word(&block, lane));
+        }
+    }
+    let mut hash = bytes.len() as u64;
+    for lane in lanes {
+        hash = fold(hash, lane);
+    }
+    hash ^= hash >> 33;
+    hash = hash.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    hash ^= hash >> 33;
+    hash = hash.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    hash ^ (hash >> 33)
 }
 
 /// Where an event was placed in the reference geography.
@@ -722,6 +736,22 @@ mod tests {
             }
         }
         assert_eq!(map_legacy_event_type("Picnic"), None);
+    }
+
+    const PINNED: [u64; 3] = [
+        0x7628_7e01_d1bb_5642,
+        0xb82b_9aea_8464_c237,
+        0x5c75_0d82_f5e6_1e09,
+    ];
+
+    #[test]
+    fn the_stable_hash_does_not_change_between_releases() {
+        // Stored fingerprints are compared with fresh ones on every re-import: a change of
+        // these values would make every stored event look edited.
+        assert_eq!(stable_hash(b""), PINNED[0]);
+        assert_eq!(stable_hash(b"MLI4682"), PINNED[1]);
+        assert_eq!(stable_hash(&[7u8; 100]), PINNED[2]);
+        assert_ne!(stable_hash(b"a"), stable_hash(b"a\0"), "the length counts");
     }
 
     #[test]

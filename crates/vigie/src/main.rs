@@ -22,6 +22,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+// Ingestion allocates and frees millions of small strings per batch; glibc's allocator spent a
+// fifth of an import consolidating its free lists, mimalloc does not.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Early warning of conflict events at commune and transhumance-corridor level.
 #[derive(Debug, Parser)]
 #[command(name = "vigie", version, about, long_about = None)]
@@ -71,6 +76,11 @@ enum Command {
     /// Register community monitors (their reports count as verified).
     #[command(subcommand)]
     Monitors(commands::reports::MonitorsCommand),
+    /// Space–time clusters of the events of a window, or Getis-Ord Gi* hot and cold spots.
+    Hotspots(commands::hotspots::HotspotsArgs),
+    /// Replay stored events through the warning rules: the transitions they would have
+    /// produced, deterministic to the byte.
+    Replay(commands::replay::ReplayArgs),
 }
 
 fn main() -> ExitCode {
@@ -123,5 +133,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => commands::serve::run(args, &context),
         Command::Reports(command) => commands::reports::run(command, &context),
         Command::Monitors(command) => commands::reports::run_monitors(command, &context),
+        Command::Hotspots(args) => commands::hotspots::run(args, &context),
+        Command::Replay(args) => commands::replay::run(args, &context),
     }
 }

@@ -2,8 +2,10 @@
 
 pub mod bench;
 pub mod generate;
+pub mod hotspots;
 pub mod ingest;
 pub mod locate;
+pub mod replay;
 pub mod reports;
 pub mod serve;
 pub mod zones;
