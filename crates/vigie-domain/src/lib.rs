@@ -19,6 +19,7 @@ mod privacy;
 mod report;
 pub mod sms;
 pub mod store;
+mod warning;
 mod zone;
 mod zone_set;
 
@@ -36,5 +37,6 @@ pub use report::{
     MonitorRole, NewReport, NewReporter, RecordedReport, Report, ReportChannel, ReportReview,
     ReportStatus, ReportedIncident, Reporter,
 };
+pub use warning::{TransitionKind, WarningLevel};
 pub use zone::{Zone, ZoneId, ZoneLevel, ZoneRef};
 pub use zone_set::ZoneSet;

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use serde::Serialize;
+pub use vigie_domain::TransitionKind;
 use vigie_domain::{ZoneId, ZoneLevel};
 
 use crate::incident::Incident;
@@ -14,35 +15,6 @@ use crate::series::{
     Cursor, Day, Entry, Measures, Series, date_of, day_of, levels_reached, measure,
 };
 use crate::zones::{ZoneEntry, ZoneTable};
-
-/// What happened to an episode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TransitionKind {
-    /// A warning opened.
-    Opened,
-    /// It rose to a higher level (at once, no hold).
-    Escalated,
-    /// It fell to a lower level after the hold.
-    DeEscalated,
-    /// It closed after the hold (or at the end of its corridor's season).
-    Closed,
-    /// Events that arrived late fall inside this episode: it is annotated, not rewritten.
-    LateEvidence,
-}
-
-impl TransitionKind {
-    /// The snake_case name used in JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TransitionKind::Opened => "opened",
-            TransitionKind::Escalated => "escalated",
-            TransitionKind::DeEscalated => "de_escalated",
-            TransitionKind::Closed => "closed",
-            TransitionKind::LateEvidence => "late_evidence",
-        }
-    }
-}
 
 /// The zone a transition is about.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -6,9 +6,9 @@
 //! thousandths.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use serde::{Deserialize, Serialize};
+pub use vigie_domain::WarningLevel;
 use vigie_domain::{EventType, ZoneLevel};
 
 use crate::error::RulesError;
@@ -18,60 +18,6 @@ pub const DEFAULT_RULES_TOML: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../config/rules.toml"
 ));
-
-/// A warning level, in French first as committees use them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum WarningLevel {
-    /// Vigilance: something is building up (CAP severity `Moderate`).
-    Vigilance,
-    /// Alerte: violence is likely to continue or spread (CAP severity `Severe`).
-    Alerte,
-    /// Urgence: mass violence is under way or imminent (CAP severity `Extreme`).
-    Urgence,
-}
-
-impl WarningLevel {
-    /// Every level, from the lowest.
-    pub const ALL: [WarningLevel; 3] = [
-        WarningLevel::Vigilance,
-        WarningLevel::Alerte,
-        WarningLevel::Urgence,
-    ];
-
-    /// The lowercase French name used in files and JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            WarningLevel::Vigilance => "vigilance",
-            WarningLevel::Alerte => "alerte",
-            WarningLevel::Urgence => "urgence",
-        }
-    }
-
-    /// The CAP 1.2 `severity` this level maps to.
-    ///
-    /// ```
-    /// use vigie_engine::WarningLevel;
-    /// assert_eq!(WarningLevel::Alerte.cap_severity(), "Severe");
-    /// ```
-    pub fn cap_severity(self) -> &'static str {
-        match self {
-            WarningLevel::Vigilance => "Moderate",
-            WarningLevel::Alerte => "Severe",
-            WarningLevel::Urgence => "Extreme",
-        }
-    }
-
-    fn index(self) -> usize {
-        self as usize
-    }
-}
-
-impl fmt::Display for WarningLevel {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.write_str(self.as_str())
-    }
-}
 
 /// What a rule measures its window against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -253,7 +199,7 @@ pub(crate) struct Thresholds {
 
 impl Thresholds {
     pub(crate) fn level(&self, level: WarningLevel) -> Option<&LevelThresholds> {
-        self.levels[level.index()].as_ref()
+        self.levels[level.rank()].as_ref()
     }
 }
 
@@ -824,7 +770,7 @@ fn validate_levels(kind: RuleKind, raw: &RawLevels, prefix: &str) -> Result<Thre
             }
             None => enter,
         };
-        thresholds.levels[level.index()] = Some(LevelThresholds { enter, exit });
+        thresholds.levels[level.rank()] = Some(LevelThresholds { enter, exit });
     }
     if thresholds.levels.iter().all(Option::is_none) {
         let key = if prefix.is_empty() {

@@ -14,28 +14,23 @@ use std::fmt::Write as _;
 use vigie_domain::sms::Language;
 use vigie_domain::sms::gsm7::{SmsEncoding, segments, transliterate};
 
-/// A warning's level, from the least to the most severe.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum WarningLevel {
-    /// Vigilance: watch the zone.
-    Vigilance,
-    /// Alerte: violence is likely.
-    Alerte,
-    /// Urgence: act now.
-    Urgence,
-}
+pub use vigie_domain::WarningLevel;
 
-impl WarningLevel {
-    /// The level's name in capitals, as SMS and subjects show it.
-    pub fn label(self, language: Language) -> &'static str {
-        match (self, language) {
-            (WarningLevel::Vigilance, Language::French) => "VIGILANCE",
-            (WarningLevel::Alerte, Language::French) => "ALERTE",
-            (WarningLevel::Urgence, Language::French) => "URGENCE",
-            (WarningLevel::Vigilance, Language::English) => "WATCH",
-            (WarningLevel::Alerte, Language::English) => "ALERT",
-            (WarningLevel::Urgence, Language::English) => "EMERGENCY",
-        }
+/// A level's name in capitals, as SMS and subjects show it.
+///
+/// ```
+/// use vigie_domain::sms::Language;
+/// use vigie_notify::compose::{WarningLevel, level_label};
+/// assert_eq!(level_label(WarningLevel::Alerte, Language::French), "ALERTE");
+/// ```
+pub fn level_label(level: WarningLevel, language: Language) -> &'static str {
+    match (level, language) {
+        (WarningLevel::Vigilance, Language::French) => "VIGILANCE",
+        (WarningLevel::Alerte, Language::French) => "ALERTE",
+        (WarningLevel::Urgence, Language::French) => "URGENCE",
+        (WarningLevel::Vigilance, Language::English) => "WATCH",
+        (WarningLevel::Alerte, Language::English) => "ALERT",
+        (WarningLevel::Urgence, Language::English) => "EMERGENCY",
     }
 }
 
@@ -129,7 +124,7 @@ fn transition_marker(transition: Transition, language: Language) -> &'static str
 
 fn sms_header(notice: &WarningNotice) -> String {
     let language = notice.language;
-    let level = notice.level.label(language);
+    let level = level_label(notice.level, language);
     let marker = transition_marker(notice.transition, language);
     match (notice.transition, language) {
         (Transition::Closed, Language::French) => format!("VIGIE FIN {level}"),
@@ -381,7 +376,7 @@ fn transition_phrase(transition: Transition, language: Language) -> &'static str
 /// ```
 pub fn email_content(notice: &WarningNotice) -> EmailContent {
     let language = notice.language;
-    let level = notice.level.label(language);
+    let level = level_label(notice.level, language);
     let phrase = transition_phrase(notice.transition, language);
     let zone_names: Vec<&str> = notice.zones.iter().map(|zone| zone.name.as_str()).collect();
     let subject = match notice.zones.len() {

@@ -49,9 +49,9 @@ fn info(language: Language, level: WarningLevel, description: &str) -> CapInfo {
     CapInfo {
         language,
         event: event.to_owned(),
-        urgency: level.cap_urgency(),
-        severity: level.cap_severity(),
-        certainty: level.cap_certainty(),
+        urgency: cap_urgency(level),
+        severity: cap_severity(level),
+        certainty: cap_certainty(level),
         effective: Some(at(4)),
         expires: Some(at(4) + Duration::days(7)),
         sender_name: Some("Vigie – alerte précoce Mali".to_owned()),

@@ -111,32 +111,30 @@ pub enum CapCertainty {
     Unknown,
 }
 
-impl WarningLevel {
-    /// The CAP severity of a level: vigilance → Moderate, alerte → Severe, urgence → Extreme.
-    pub fn cap_severity(self) -> CapSeverity {
-        match self {
-            WarningLevel::Vigilance => CapSeverity::Moderate,
-            WarningLevel::Alerte => CapSeverity::Severe,
-            WarningLevel::Urgence => CapSeverity::Extreme,
-        }
+/// The CAP severity of a level: vigilance → Moderate, alerte → Severe, urgence → Extreme.
+pub fn cap_severity(level: WarningLevel) -> CapSeverity {
+    match level {
+        WarningLevel::Vigilance => CapSeverity::Moderate,
+        WarningLevel::Alerte => CapSeverity::Severe,
+        WarningLevel::Urgence => CapSeverity::Extreme,
     }
+}
 
-    /// The CAP urgency of a level: vigilance → Future, alerte → Expected, urgence → Immediate.
-    pub fn cap_urgency(self) -> CapUrgency {
-        match self {
-            WarningLevel::Vigilance => CapUrgency::Future,
-            WarningLevel::Alerte => CapUrgency::Expected,
-            WarningLevel::Urgence => CapUrgency::Immediate,
-        }
+/// The CAP urgency of a level: vigilance → Future, alerte → Expected, urgence → Immediate.
+pub fn cap_urgency(level: WarningLevel) -> CapUrgency {
+    match level {
+        WarningLevel::Vigilance => CapUrgency::Future,
+        WarningLevel::Alerte => CapUrgency::Expected,
+        WarningLevel::Urgence => CapUrgency::Immediate,
     }
+}
 
-    /// The CAP certainty of a level: a vigilance says violence is possible, the higher
-    /// levels that it is likely.
-    pub fn cap_certainty(self) -> CapCertainty {
-        match self {
-            WarningLevel::Vigilance => CapCertainty::Possible,
-            WarningLevel::Alerte | WarningLevel::Urgence => CapCertainty::Likely,
-        }
+/// The CAP certainty of a level: a vigilance says violence is possible, the higher levels
+/// that it is likely.
+pub fn cap_certainty(level: WarningLevel) -> CapCertainty {
+    match level {
+        WarningLevel::Vigilance => CapCertainty::Possible,
+        WarningLevel::Alerte | WarningLevel::Urgence => CapCertainty::Likely,
     }
 }
 

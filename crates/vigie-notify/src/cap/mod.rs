@@ -13,7 +13,7 @@ mod xml;
 pub use alert::{
     CAP_NAMESPACE, CapAlert, CapArea, CapCertainty, CapCircle, CapError, CapGeocode, CapInfo,
     CapMessageType, CapPolygon, CapReference, CapScope, CapSeverity, CapStatus, CapUrgency,
-    cap_language, cap_time,
+    cap_certainty, cap_language, cap_severity, cap_time, cap_urgency,
 };
 pub use feed::{FeedEntry, FeedHeader, atom_feed};
 pub use simplify::{SimplifyError, ring_is_simple, simplify_ring};
