@@ -1,14 +1,64 @@
 //! The sink shared by the event readers: binds a source's columns once per table, normalises
 //! each row with the source's rules, and batches events and quarantined rows.
 
+use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use vigie_domain::{Event, EventSource, QuarantineRecord, SourceFields};
 
 use crate::batch::Batcher;
-use crate::input::{Row, TableSink};
-use crate::summary::AcledVintage;
-use crate::{FieldProblem, ReadBatch};
+use crate::error::ReadError;
+use crate::input::{self, Row, TableSink};
+use crate::summary::{AcledVintage, FileSummary};
+use crate::{FieldProblem, IngestOptions, ReadBatch};
+
+/// Reads a file (CSV, zipped CSV or JSON; `record_keys` name the arrays an API response
+/// wraps its records in) through a source's normaliser, handing batches to `on_batch`.
+pub(crate) fn read_file_with<N: Normaliser, E>(
+    normaliser: N,
+    path: &Path,
+    options: &IngestOptions,
+    record_keys: &[&str],
+    on_batch: &mut impl FnMut(ReadBatch) -> Result<(), E>,
+) -> Result<FileSummary, ReadError<E>> {
+    let mut sink = EventSink::new(normaliser, on_batch, options.batch_rows);
+    let mut summary = input::read_path(path, options.max_record_bytes, record_keys, &mut sink)?;
+    summary.events = sink.finish().map_err(ReadError::Handler)?;
+    Ok(summary)
+}
+
+/// Reads a stream (not hashed, never a zip archive) as [`read_file_with`] reads a file;
+/// `origin` names it in quarantine records.
+pub(crate) fn read_stream_with<N: Normaliser, E>(
+    normaliser: N,
+    reader: impl Read,
+    origin: &str,
+    options: &IngestOptions,
+    record_keys: &[&str],
+    on_batch: &mut impl FnMut(ReadBatch) -> Result<(), E>,
+) -> Result<FileSummary, ReadError<E>> {
+    let mut sink = EventSink::new(normaliser, on_batch, options.batch_rows);
+    let mut generation = 0;
+    let part = input::read_stream(
+        reader,
+        origin,
+        options.max_record_bytes,
+        record_keys,
+        &mut sink,
+        &mut generation,
+    )?;
+    let events = sink.finish().map_err(ReadError::Handler)?;
+    Ok(FileSummary {
+        path: PathBuf::from(origin),
+        sha256: None,
+        zipped: false,
+        rows_read: part.rows_read,
+        events,
+        quarantined: part.quarantined,
+        parts: vec![part],
+    })
+}
 
 /// A source's rules for turning a row into an event.
 pub(crate) trait Normaliser {

@@ -8,13 +8,13 @@
 //! onto ACLED's 1–3 scales; a location precise only to a country or worse has none.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use vigie_domain::{Event, EventSource, EventType, SourceFields};
 
 use crate::error::ReadError;
-use crate::events::{EventSink, Normaliser};
-use crate::input::{self, Row};
+use crate::events::{Normaliser, read_file_with, read_stream_with};
+use crate::input::Row;
 use crate::summary::{AcledVintage, FileSummary};
 use crate::values::{self, owned, problem};
 use crate::{FieldProblem, IngestOptions, ReadBatch};
@@ -29,15 +29,13 @@ pub fn read_ucdp<E>(
     options: &IngestOptions,
     mut on_batch: impl FnMut(ReadBatch) -> Result<(), E>,
 ) -> Result<FileSummary, ReadError<E>> {
-    let mut sink = EventSink::new(
+    read_file_with(
         UcdpNormaliser { options },
+        path,
+        options,
+        &API_RECORD_KEYS,
         &mut on_batch,
-        options.batch_rows,
-    );
-    let mut summary =
-        input::read_path(path, options.max_record_bytes, &API_RECORD_KEYS, &mut sink)?;
-    summary.events = sink.finish().map_err(ReadError::Handler)?;
-    Ok(summary)
+    )
 }
 
 /// Reads UCDP GED CSV or JSON from a stream; see [`crate::acled::read_acled_stream`].
@@ -47,30 +45,14 @@ pub fn read_ucdp_stream<E>(
     options: &IngestOptions,
     mut on_batch: impl FnMut(ReadBatch) -> Result<(), E>,
 ) -> Result<FileSummary, ReadError<E>> {
-    let mut sink = EventSink::new(
+    read_stream_with(
         UcdpNormaliser { options },
-        &mut on_batch,
-        options.batch_rows,
-    );
-    let mut generation = 0;
-    let part = input::read_stream(
         reader,
         origin,
-        options.max_record_bytes,
+        options,
         &API_RECORD_KEYS,
-        &mut sink,
-        &mut generation,
-    )?;
-    let events = sink.finish().map_err(ReadError::Handler)?;
-    Ok(FileSummary {
-        path: PathBuf::from(origin),
-        sha256: None,
-        zipped: false,
-        rows_read: part.rows_read,
-        events,
-        quarantined: part.quarantined,
-        parts: vec![part],
-    })
+        &mut on_batch,
+    )
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -26,15 +26,15 @@ mod deletions;
 mod normalise;
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use vigie_domain::{Event, EventSource, QuarantineRecord};
 
 pub use deletions::{DeletionList, normalize_acled_deletion, read_acled_deletions};
 
 use crate::error::ReadError;
-use crate::events::{EventSink, all_fields, field_layout};
-use crate::input::{self, RawText, Row, column_name};
+use crate::events::{all_fields, field_layout, read_file_with, read_stream_with};
+use crate::input::{RawText, Row, column_name};
 use crate::summary::FileSummary;
 use crate::{IngestOptions, RawRecord, ReadBatch};
 use columns::AcledColumns;
@@ -62,15 +62,13 @@ pub fn read_acled<E>(
     options: &IngestOptions,
     mut on_batch: impl FnMut(ReadBatch) -> Result<(), E>,
 ) -> Result<FileSummary, ReadError<E>> {
-    let mut sink = EventSink::new(
+    read_file_with(
         AcledNormaliser { options },
+        path,
+        options,
+        &API_RECORD_KEYS,
         &mut on_batch,
-        options.batch_rows,
-    );
-    let mut summary =
-        input::read_path(path, options.max_record_bytes, &API_RECORD_KEYS, &mut sink)?;
-    summary.events = sink.finish().map_err(ReadError::Handler)?;
-    Ok(summary)
+    )
 }
 
 /// Reads ACLED CSV or JSON from a stream (an HTTP response body, stdin, memory), as
@@ -82,30 +80,14 @@ pub fn read_acled_stream<E>(
     options: &IngestOptions,
     mut on_batch: impl FnMut(ReadBatch) -> Result<(), E>,
 ) -> Result<FileSummary, ReadError<E>> {
-    let mut sink = EventSink::new(
+    read_stream_with(
         AcledNormaliser { options },
-        &mut on_batch,
-        options.batch_rows,
-    );
-    let mut generation = 0;
-    let part = input::read_stream(
         reader,
         origin,
-        options.max_record_bytes,
+        options,
         &API_RECORD_KEYS,
-        &mut sink,
-        &mut generation,
-    )?;
-    let events = sink.finish().map_err(ReadError::Handler)?;
-    Ok(FileSummary {
-        path: PathBuf::from(origin),
-        sha256: None,
-        zipped: false,
-        rows_read: part.rows_read,
-        events,
-        quarantined: part.quarantined,
-        parts: vec![part],
-    })
+        &mut on_batch,
+    )
 }
 
 /// Normalises one ACLED record that arrived some other way than a file — typically an object
