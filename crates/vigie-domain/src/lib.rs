@@ -2,14 +2,16 @@
 //!
 //! Zones (communes, cercles, regions) and transhumance corridors, the seasons corridors are
 //! active in, and the answer to "where is this point?"; conflict events in ACLED's taxonomy
-//! and the rule for re-imported records; community reports and their reporters; and the
-//! storage port ([`store::Store`]) the adapters implement. Every other crate speaks these
-//! types.
+//! and the rule for re-imported records; community reports and their reporters; warning
+//! transitions, the notification outbox and silences as delivery stores them; and the
+//! storage ports ([`store::Store`], [`store::DeliveryStore`]) the adapters implement. Every
+//! other crate speaks these types.
 //!
 //! This crate must never do IO, spawn threads or depend on an async runtime: it is the part of
 //! the product that decides, and it stays testable with plain values.
 
 mod corridor;
+mod delivery;
 mod error;
 mod event;
 mod fields;
@@ -24,6 +26,11 @@ mod zone;
 mod zone_set;
 
 pub use corridor::{Corridor, MonthDay, Season};
+pub use delivery::{
+    Channel, InitialStatus, NewNotification, NewSilence, Notification, NotificationQuery,
+    NotificationStatus, OpenEpisode, OutboxStats, ReceiptStatus, RecordOutcome, Silence,
+    SilenceMatcher, StoredWarning, SuppressionReason, WarningQuery, WarningRecord,
+};
 pub use error::DomainError;
 pub use event::{
     Deletion, Event, EventFlag, EventLocation, EventSource, EventType, ImportCounts, LocatedEvent,

@@ -10,8 +10,10 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::{
-    Deletion, EventSource, ImportCounts, LocatedEvent, NewReport, NewReporter, QuarantineRecord,
-    RecordedReport, Report, ReportReview, ReportStatus, Reporter, ZoneId,
+    Deletion, EventSource, ImportCounts, LocatedEvent, NewNotification, NewReport, NewReporter,
+    NewSilence, Notification, NotificationQuery, OpenEpisode, OutboxStats, QuarantineRecord,
+    ReceiptStatus, RecordOutcome, RecordedReport, Report, ReportReview, ReportStatus, Reporter,
+    Silence, StoredWarning, WarningQuery, WarningRecord, ZoneId,
 };
 
 /// A storage failure.
@@ -143,7 +145,11 @@ pub struct ReportQuery {
 }
 
 /// Vigie's storage. Every method is one transaction: it happens completely or not at all.
-pub trait Store: Send + Sync {
+///
+/// Every store is also a [`DeliveryStore`], so the one value `vigie_store::open` returns
+/// serves ingestion, the engine and the dispatcher (`&dyn Store` coerces to
+/// `&dyn DeliveryStore`).
+pub trait Store: DeliveryStore + Send + Sync {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 
@@ -235,4 +241,137 @@ pub trait Store: Send + Sync {
 
     /// The audit trail of one report, oldest first.
     fn report_reviews(&self, id: i64) -> Result<Vec<ReportReview>, StoreError>;
+}
+
+/// The storage side of delivery: warning transitions, the notification outbox, silences, and
+/// how far the engine has evaluated. Every method is one transaction.
+///
+/// Times are given by the caller (`now`) rather than read from a clock, so that a dispatcher
+/// and its tests agree on what "due" and "expired" mean.
+pub trait DeliveryStore: Send + Sync {
+    // --- warnings ---
+
+    /// Records transitions and their notifications in one transaction: all of them or, on
+    /// any error, none. A transition already stored (same episode, kind, day and level) is
+    /// not stored again, nor is a notification whose idempotency key is stored, so recording
+    /// the same thing twice is harmless. Returns how many of each were new.
+    ///
+    /// The database refuses a notification whose recipient looks like an email address or a
+    /// phone number (recipients are member keys), or whose idempotency key is empty.
+    fn record_warnings(
+        &self,
+        warnings: &[WarningRecord],
+        notifications: &[NewNotification],
+    ) -> Result<RecordOutcome, StoreError>;
+
+    /// Stored transitions, by increasing store id.
+    fn warnings(&self, query: &WarningQuery) -> Result<Vec<StoredWarning>, StoreError>;
+
+    /// Episodes with no `closed` transition, with their current level, by episode id.
+    fn open_episodes(&self) -> Result<Vec<OpenEpisode>, StoreError>;
+
+    /// The last day the engine evaluated, if it ever did.
+    fn engine_position(&self) -> Result<Option<NaiveDate>, StoreError>;
+
+    /// Records the last day the engine evaluated.
+    fn set_engine_position(&self, day: NaiveDate) -> Result<(), StoreError>;
+
+    // --- outbox ---
+
+    /// Leases up to `limit` due notifications to `owner` until `now + lease` and returns
+    /// them, oldest due first (by `next_attempt_at`, then id). Due: pending or failed with
+    /// `next_attempt_at <= now`, or sending with a lease expired by `now` (its dispatcher
+    /// died; the row is sent again). Each claim counts as an attempt. Concurrent claims,
+    /// from threads or processes, never lease the same row twice.
+    fn claim_notifications(
+        &self,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease: std::time::Duration,
+        limit: u32,
+    ) -> Result<Vec<Notification>, StoreError>;
+
+    /// Marks sent the rows of `ids` that `owner` still leases (a row another dispatcher has
+    /// reclaimed after the lease expired is left alone), with the provider's message id and
+    /// the group they were sent in. Returns the ids updated, in increasing order. A lease
+    /// that expired but that nobody reclaimed still counts as held: the message did leave.
+    fn mark_sent(
+        &self,
+        ids: &[i64],
+        owner: &str,
+        provider: &str,
+        provider_message_id: Option<&str>,
+        group_id: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<i64>, StoreError>;
+
+    /// Records a failed attempt on the rows of `ids` that `owner` still leases: they are
+    /// tried again at `next_attempt_at`, or, with `None`, become dead letters. Returns the
+    /// ids updated, in increasing order.
+    fn mark_failed(
+        &self,
+        ids: &[i64],
+        owner: &str,
+        error: &str,
+        next_attempt_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<i64>, StoreError>;
+
+    /// Gives back rows `owner` leases without having tried them (shutdown, a group that must
+    /// wait, the storm guard): they are due again at `due_at` (`now` for at once), as pending
+    /// (or failed, if an earlier attempt failed), and the claim does not count as an
+    /// attempt. Returns the ids updated, in increasing order.
+    fn release(
+        &self,
+        ids: &[i64],
+        owner: &str,
+        due_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<i64>, StoreError>;
+
+    /// Applies a provider's delivery receipt to the sent rows carrying its message id:
+    /// delivered, or, for a failure, dead with `detail` as the last error (a gateway that
+    /// gave up is not retried: an alert re-sent hours late misleads). Returns how many rows
+    /// changed; a receipt for an unknown or already settled message changes none.
+    fn apply_delivery_receipt(
+        &self,
+        provider: &str,
+        provider_message_id: &str,
+        status: ReceiptStatus,
+        detail: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
+
+    /// Notifications, by increasing store id.
+    fn notifications(&self, query: &NotificationQuery) -> Result<Vec<Notification>, StoreError>;
+
+    /// Counts by status and the age of the oldest due row.
+    fn outbox_stats(&self, now: DateTime<Utc>) -> Result<OutboxStats, StoreError>;
+
+    // --- silences ---
+
+    /// Adds a silence, muting from `now`. Refused ([`StoreError::Conflict`]) when it expires
+    /// at or before `now`.
+    fn add_silence(&self, silence: &NewSilence, now: DateTime<Utc>) -> Result<Silence, StoreError>;
+
+    /// Lifts a silence before its expiry, recording who and why; the silence stays stored.
+    /// [`StoreError::NotFound`] for an unknown id, [`StoreError::Conflict`] for one already
+    /// revoked.
+    fn revoke_silence(
+        &self,
+        id: i64,
+        by: &str,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Silence, StoreError>;
+
+    /// Every silence (or only those not yet expired nor revoked at `now`), by id.
+    fn silences(
+        &self,
+        include_expired: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Silence>, StoreError>;
+
+    /// The silences muting at `now`, by id.
+    fn active_silences(&self, now: DateTime<Utc>) -> Result<Vec<Silence>, StoreError>;
 }

@@ -51,6 +51,18 @@ impl AppError {
         AppError::problem(StatusCode::FORBIDDEN, "forbidden", detail)
     }
 
+    /// 400: a query parameter is unknown or its value cannot be used; the problem document
+    /// names the parameter in `detail` and in a `parameter` member.
+    pub fn bad_parameter(parameter: &str, detail: impl Into<String>) -> AppError {
+        AppError::problem(StatusCode::BAD_REQUEST, "invalid query parameter", detail)
+            .with_extra(json!({ "parameter": parameter }))
+    }
+
+    /// 401: the resource needs an API key the request did not prove.
+    pub fn unauthorized(detail: impl Into<String>) -> AppError {
+        AppError::problem(StatusCode::UNAUTHORIZED, "unauthorized", detail)
+    }
+
     /// 404: nothing here (also what a wrong secret URL token gets, so it reveals nothing).
     pub fn not_found() -> AppError {
         AppError::problem(
@@ -58,6 +70,11 @@ impl AppError {
             "not found",
             "no such resource".to_owned(),
         )
+    }
+
+    /// 404 with a fixed explanation (never the id asked for).
+    pub fn not_found_because(detail: &'static str) -> AppError {
+        AppError::problem(StatusCode::NOT_FOUND, "not found", detail)
     }
 
     /// A failure of Vigie itself.
@@ -156,6 +173,12 @@ impl IntoResponse for AppError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"vigie\""),
+            );
+        }
         response
     }
 }

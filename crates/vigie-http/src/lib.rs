@@ -1,9 +1,11 @@
-//! Vigie's HTTP server: where community reports come in.
+//! Vigie's HTTP server: where community reports come in, and the research API
+//! (OGC API – Features, see [`features`]) goes out.
 //!
 //! Routes (see each module for its contract):
 //!
 //! | route | what |
 //! |---|---|
+//! | `GET /`, `/conformance`, `/api`, `/collections…` | OGC API – Features (see [`features`]) |
 //! | `POST /webhooks/sms/twilio` | Twilio inbound SMS, signature checked; answers TwiML |
 //! | `POST /webhooks/sms/africastalking/{token}` | Africa's Talking inbound SMS, secret URL token |
 //! | `POST /webhooks/sms/smssync` | SMSSync Android gateway, shared secret; answers a `send` task |
@@ -21,6 +23,7 @@
 
 mod config;
 mod error;
+pub mod features;
 mod intake;
 mod state;
 
@@ -29,7 +32,7 @@ use std::future::Future;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::StatusCode;
-use axum::routing::post;
+use axum::routing::{MethodRouter, post};
 use tower::ServiceBuilder;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -39,6 +42,7 @@ pub use config::{
     AfricasTalkingConfig, ConfigError, IntakeConfig, Secret, SmsSyncConfig, TwilioConfig,
 };
 pub use error::AppError;
+pub use features::{ApiKeys, FeatureCatalog, Role};
 pub use state::{AppState, Clock};
 
 /// Every route, with the limits: body size (413 beyond `body_limit_bytes`), request timeout
@@ -56,18 +60,61 @@ pub fn router(state: AppState) -> Router {
         // extractors stop at the same size when the length is not declared.
         .layer(RequestBodyLimitLayer::new(body_limit))
         .layer(DefaultBodyLimit::max(body_limit));
-    Router::new()
-        .route("/webhooks/sms/twilio", post(intake::twilio::receive))
-        .route(
-            "/webhooks/sms/africastalking/{token}",
-            post(intake::africastalking::receive),
-        )
-        .route("/webhooks/sms/smssync", post(intake::smssync::receive))
-        .route("/api/reports", post(intake::web_form::receive))
+    INTAKE_ROUTES
+        .iter()
+        .fold(features::routes(), |router, route| {
+            router.route(route.path, (route.handler)())
+        })
         .fallback(|| async { AppError::not_found() })
         .layer(layers)
         .with_state(state)
 }
+
+/// One intake route: mounted by [`router`], described in the OpenAPI document.
+#[derive(Debug)]
+pub struct IntakeRoute {
+    /// Path, `{parameter}` syntax.
+    pub path: &'static str,
+    /// OpenAPI operation id.
+    pub operation_id: &'static str,
+    /// One line.
+    pub summary: &'static str,
+    /// The body's media type.
+    pub body_type: &'static str,
+    handler: fn() -> MethodRouter<AppState>,
+}
+
+/// The intake routes (all POST).
+pub static INTAKE_ROUTES: [IntakeRoute; 4] = [
+    IntakeRoute {
+        path: "/webhooks/sms/twilio",
+        operation_id: "receiveTwilioSms",
+        summary: "Twilio inbound SMS (signature checked); answers TwiML",
+        body_type: "application/x-www-form-urlencoded",
+        handler: || post(intake::twilio::receive),
+    },
+    IntakeRoute {
+        path: "/webhooks/sms/africastalking/{token}",
+        operation_id: "receiveAfricasTalkingSms",
+        summary: "Africa's Talking inbound SMS (secret URL token)",
+        body_type: "application/x-www-form-urlencoded",
+        handler: || post(intake::africastalking::receive),
+    },
+    IntakeRoute {
+        path: "/webhooks/sms/smssync",
+        operation_id: "receiveSmsSync",
+        summary: "SMSSync Android gateway (shared secret); answers a send task",
+        body_type: "application/x-www-form-urlencoded",
+        handler: || post(intake::smssync::receive),
+    },
+    IntakeRoute {
+        path: "/api/reports",
+        operation_id: "submitReport",
+        summary: "The web report form",
+        body_type: "application/json",
+        handler: || post(intake::web_form::receive),
+    },
+];
 
 /// The span of one request: its method and route pattern. Not the URL, which for Africa's
 /// Talking holds the secret token; not headers or bodies, which hold numbers and reports.

@@ -10,6 +10,7 @@ use vigie_domain::{PhoneProtector, ZoneSet};
 use vigie_spatial::SpatialIndex;
 
 use crate::config::IntakeConfig;
+use crate::features::{ApiKeys, FeatureCatalog};
 
 /// The time source: the system clock in production, a fixed or stepped one in tests.
 #[derive(Clone)]
@@ -60,12 +61,17 @@ pub struct AppState {
     pub config: IntakeConfig,
     /// The time source.
     pub clock: Clock,
+    /// The research API's collections, with their prepared geometry.
+    pub features: Arc<FeatureCatalog>,
+    /// Resolves API keys; `None` until a key store is wired in, and then every keyed
+    /// collection answers 401.
+    pub api_keys: Option<Arc<dyn ApiKeys>>,
 }
 
 impl AppState {
-    /// Assembles the state, building the commune directory from `zones` (a few hundred
-    /// milliseconds for Mali: do it once at start-up). `index` must be built from the same
-    /// `zones`.
+    /// Assembles the state, building the commune directory and the feature catalog from
+    /// `zones` (a second or so for Mali: do it once at start-up). `index` must be built from
+    /// the same `zones`. No API key backend: see [`AppState::with_api_keys`].
     pub fn new(
         store: Arc<dyn Store>,
         zones: Arc<ZoneSet>,
@@ -74,6 +80,7 @@ impl AppState {
         config: IntakeConfig,
     ) -> AppState {
         let directory = Arc::new(CommuneDirectory::new(&zones));
+        let features = Arc::new(FeatureCatalog::new(&zones, &directory));
         AppState {
             store,
             zones,
@@ -82,6 +89,16 @@ impl AppState {
             protector,
             config,
             clock: Clock::system(),
+            features,
+            api_keys: None,
+        }
+    }
+
+    /// The same state resolving API keys with `keys`.
+    pub fn with_api_keys(self, keys: Arc<dyn ApiKeys>) -> AppState {
+        AppState {
+            api_keys: Some(keys),
+            ..self
         }
     }
 

@@ -45,6 +45,8 @@ pub enum Transition {
     DeEscalated,
     /// The warning ended.
     Closed,
+    /// Events that arrived late add to the warning's evidence (sent by email only).
+    LateEvidence,
 }
 
 /// One zone's figures over the window.
@@ -115,6 +117,8 @@ pub struct SmsText {
 fn transition_marker(transition: Transition, language: Language) -> &'static str {
     match (transition, language) {
         (Transition::Opened, _) | (Transition::Closed, _) => "",
+        (Transition::LateEvidence, Language::French) => " (informations tardives)",
+        (Transition::LateEvidence, Language::English) => " (late information)",
         (Transition::Escalated, Language::French) => " (hausse)",
         (Transition::DeEscalated, Language::French) => " (baisse)",
         (Transition::Escalated, Language::English) => " (raised)",
@@ -348,10 +352,12 @@ fn transition_phrase(transition: Transition, language: Language) -> &'static str
         (Transition::Escalated, Language::French) => "hausse du niveau",
         (Transition::DeEscalated, Language::French) => "baisse du niveau",
         (Transition::Closed, Language::French) => "fin de l'avertissement",
+        (Transition::LateEvidence, Language::French) => "informations arrivées en retard",
         (Transition::Opened, Language::English) => "opened",
         (Transition::Escalated, Language::English) => "level raised",
         (Transition::DeEscalated, Language::English) => "level lowered",
         (Transition::Closed, Language::English) => "warning closed",
+        (Transition::LateEvidence, Language::English) => "late information",
     }
 }
 

@@ -7,7 +7,8 @@
 //!   an email over SMTP (STARTTLS or TLS). Each is a [`Channel`]: the outbox dispatcher calls
 //!   it with one rendered message and gets back the provider's message id or a
 //!   [`DeliveryError`] that says whether to retry (and when) or give up. [`MemoryChannel`]
-//!   records what it is given, for the dispatcher's tests.
+//!   records what it is given, for the dispatcher's tests; [`FileChannel`] writes messages to
+//!   a local JSON-lines file instead of a gateway (the demo, a deployment without gateways).
 //! - [`cap`] writes CAP 1.2 messages (valid against the OASIS schema), bounds area outlines,
 //!   and writes the Atom feed of current messages.
 //!
@@ -20,6 +21,7 @@ pub mod channel;
 pub mod compose;
 pub mod email;
 pub mod error;
+pub mod file;
 pub mod sms;
 
 pub use channel::{
@@ -27,3 +29,4 @@ pub use channel::{
     SmsMessage,
 };
 pub use error::{ConfigError, DeliveryError};
+pub use file::FileChannel;

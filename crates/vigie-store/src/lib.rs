@@ -56,6 +56,24 @@
 //!   language, incident JSON, clarification, longitude, latitude, location JSON)`, unique on
 //!   (channel, provider message id).
 //! - `report_reviews (report_id, status, analyst, reason, reviewed_at)`: the audit trail.
+//! - `warnings`: warning transitions ([`vigie_domain::WarningRecord`]), unique on (episode,
+//!   kind, day, level), the engine's evidence as JSON.
+//! - `notifications`: the outbox ([`vigie_domain::Notification`]), unique on the idempotency
+//!   key; a partial index on (`next_attempt_at`, id) over pending, failed and sending rows
+//!   serves the claim (a leased row's `next_attempt_at` is its lease's expiry), another on
+//!   (provider, provider message id) serves delivery receipts. Recipients are member keys:
+//!   a CHECK refuses text that looks like an email address or a phone number.
+//! - `silences`: never deleted; revocation records who, when and why.
+//!
+//! # Delivery
+//!
+//! [`DeliveryStore::record_warnings`] writes transitions and their notifications in one
+//! transaction, both idempotent (`ON CONFLICT DO NOTHING`). Dispatchers lease due rows with
+//! [`DeliveryStore::claim_notifications`]: on SQLite inside one `BEGIN IMMEDIATE`
+//! transaction, on PostgreSQL with `FOR UPDATE SKIP LOCKED`, so concurrent claims never take
+//! the same row; a row whose lease expired comes back. Settling a row (sent, failed,
+//! released) requires still holding its lease. The engine's position is the `sync_state`
+//! key `engine.position`.
 //!
 //! # Import batches
 //!
@@ -97,6 +115,7 @@
 //! verifying it again restores it.
 
 mod codec;
+mod delivery;
 mod error;
 mod json;
 mod layout;
@@ -109,7 +128,7 @@ mod sqlite;
 
 use std::sync::Arc;
 
-pub use vigie_domain::store::{Store, StoreError};
+pub use vigie_domain::store::{DeliveryStore, Store, StoreError};
 
 pub use crate::postgres::PostgresStore;
 pub use crate::sqlite::SqliteStore;

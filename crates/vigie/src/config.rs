@@ -31,6 +31,9 @@ pub struct Config {
     /// The HTTP server.
     #[serde(default)]
     pub server: ServerConfig,
+    /// Warnings to committees: who, through which gateways, how often.
+    #[serde(default)]
+    pub delivery: DeliveryConfig,
 }
 
 /// The `[geography]` table.
@@ -274,6 +277,219 @@ impl Default for ServerConfig {
     }
 }
 
+/// The `[delivery]` table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryConfig {
+    /// The committees file (see `config/committees.toml`); relative to this file. Without
+    /// it, warnings are stored but nobody is notified.
+    pub committees: Option<PathBuf>,
+    /// The rules file; relative to this file. Without it, the built-in defaults.
+    pub rules: Option<PathBuf>,
+    /// Base of the short links in messages (`{link_base_url}/w/{episode}`).
+    #[serde(default = "default_link_base")]
+    pub link_base_url: String,
+    /// Replace accents to keep SMS in GSM-7 (160 characters per segment instead of 70).
+    #[serde(default = "default_true")]
+    pub transliterate: bool,
+    /// Longest SMS, in segments; longer texts are cut with an ellipsis.
+    #[serde(default = "default_max_segments")]
+    pub max_segments: u8,
+    /// How long a dispatcher owns the notifications it claimed, seconds.
+    #[serde(default = "default_lease_seconds")]
+    pub lease_seconds: u64,
+    /// Attempts before a notification goes to the dead-letter state.
+    #[serde(default = "default_max_attempts")]
+    pub max_attempts: u32,
+    /// First retry delay, milliseconds (doubled at each attempt, with jitter).
+    #[serde(default = "default_backoff_initial_ms")]
+    pub backoff_initial_ms: u64,
+    /// Longest retry delay, milliseconds.
+    #[serde(default = "default_backoff_max_ms")]
+    pub backoff_max_ms: u64,
+    /// How often an idle dispatcher looks for due notifications, milliseconds.
+    #[serde(default = "default_poll_ms")]
+    pub poll_interval_ms: u64,
+    /// The SMS gateway.
+    #[serde(default)]
+    pub sms: SmsGatewayConfig,
+    /// The email server.
+    #[serde(default)]
+    pub email: EmailServerConfig,
+}
+
+fn default_link_base() -> String {
+    "http://127.0.0.1:8080".to_owned()
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_max_segments() -> u8 {
+    2
+}
+
+fn default_lease_seconds() -> u64 {
+    60
+}
+
+fn default_max_attempts() -> u32 {
+    10
+}
+
+fn default_backoff_initial_ms() -> u64 {
+    5_000
+}
+
+fn default_backoff_max_ms() -> u64 {
+    15 * 60 * 1000
+}
+
+fn default_poll_ms() -> u64 {
+    500
+}
+
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        DeliveryConfig {
+            committees: None,
+            rules: None,
+            link_base_url: default_link_base(),
+            transliterate: true,
+            max_segments: default_max_segments(),
+            lease_seconds: default_lease_seconds(),
+            max_attempts: default_max_attempts(),
+            backoff_initial_ms: default_backoff_initial_ms(),
+            backoff_max_ms: default_backoff_max_ms(),
+            poll_interval_ms: default_poll_ms(),
+            sms: SmsGatewayConfig::default(),
+            email: EmailServerConfig::default(),
+        }
+    }
+}
+
+/// The `[delivery.sms]` table: which gateway sends SMS. Secrets come from the environment
+/// variables it names.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, tag = "provider", rename_all = "snake_case")]
+pub enum SmsGatewayConfig {
+    /// No SMS: SMS notifications stay pending until a gateway is configured.
+    #[default]
+    None,
+    /// Append each SMS to a JSON-lines file (relative to the configuration file).
+    File {
+        /// The file.
+        path: PathBuf,
+    },
+    /// Africa's Talking.
+    Africastalking {
+        /// API base (default `https://api.africastalking.com`).
+        #[serde(default = "default_africastalking_url")]
+        base_url: String,
+        /// The account's username.
+        username: String,
+        /// Environment variable holding the API key.
+        #[serde(default = "default_africastalking_key_env")]
+        api_key_env: String,
+        /// Sender id or short code, if the account has one.
+        sender_id: Option<String>,
+        /// Request timeout, seconds.
+        #[serde(default = "default_gateway_timeout")]
+        timeout_seconds: u64,
+    },
+    /// Twilio.
+    Twilio {
+        /// API base (default `https://api.twilio.com`).
+        #[serde(default = "default_twilio_url")]
+        base_url: String,
+        /// The account SID.
+        account_sid: String,
+        /// Environment variable holding the auth token.
+        #[serde(default = "default_twilio_token_env")]
+        auth_token_env: String,
+        /// The sending number.
+        from: String,
+        /// Request timeout, seconds.
+        #[serde(default = "default_gateway_timeout")]
+        timeout_seconds: u64,
+    },
+    /// A JSON webhook (`{to, message, idempotency_key}` → `{id}`).
+    Webhook {
+        /// The URL.
+        url: String,
+        /// Environment variable holding a bearer token, if the gateway wants one.
+        bearer_token_env: Option<String>,
+        /// Request timeout, seconds.
+        #[serde(default = "default_gateway_timeout")]
+        timeout_seconds: u64,
+    },
+}
+
+fn default_africastalking_url() -> String {
+    "https://api.africastalking.com".to_owned()
+}
+
+fn default_africastalking_key_env() -> String {
+    "VIGIE_AFRICASTALKING_API_KEY".to_owned()
+}
+
+fn default_twilio_url() -> String {
+    "https://api.twilio.com".to_owned()
+}
+
+fn default_twilio_token_env() -> String {
+    "VIGIE_TWILIO_SEND_TOKEN".to_owned()
+}
+
+fn default_gateway_timeout() -> u64 {
+    10
+}
+
+/// The `[delivery.email]` table.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, tag = "provider", rename_all = "snake_case")]
+pub enum EmailServerConfig {
+    /// No email.
+    #[default]
+    None,
+    /// Append each email to a JSON-lines file (relative to the configuration file).
+    File {
+        /// The file.
+        path: PathBuf,
+    },
+    /// An SMTP submission server.
+    Smtp {
+        /// Host name.
+        host: String,
+        /// Port (587 for STARTTLS, 465 for TLS).
+        port: u16,
+        /// `starttls`, `tls`, or `plain` (loopback only, for tests).
+        #[serde(default = "default_smtp_security")]
+        security: String,
+        /// Login, if the server wants one.
+        username: Option<String>,
+        /// Environment variable holding the password.
+        #[serde(default = "default_smtp_password_env")]
+        password_env: String,
+        /// The `From` address.
+        from: String,
+        /// Domain of the `Message-ID`s (default: the `From` address's domain).
+        message_id_domain: Option<String>,
+        /// Timeout, seconds.
+        #[serde(default = "default_gateway_timeout")]
+        timeout_seconds: u64,
+    },
+}
+
+fn default_smtp_security() -> String {
+    "starttls".to_owned()
+}
+
+fn default_smtp_password_env() -> String {
+    "VIGIE_SMTP_PASSWORD".to_owned()
+}
+
 impl Config {
     /// Reads `path`, or returns the defaults when no file is given.
     pub fn load(path: Option<&Path>) -> anyhow::Result<Config> {
@@ -292,6 +508,23 @@ impl Config {
             && zones.is_relative()
         {
             config.geography.zones = Some(base.join(zones));
+        }
+        for relative in [&mut config.delivery.committees, &mut config.delivery.rules] {
+            if let Some(path) = relative
+                && path.is_relative()
+            {
+                *path = base.join(&*path);
+            }
+        }
+        if let SmsGatewayConfig::File { path } = &mut config.delivery.sms
+            && path.is_relative()
+        {
+            *path = base.join(&*path);
+        }
+        if let EmailServerConfig::File { path } = &mut config.delivery.email
+            && path.is_relative()
+        {
+            *path = base.join(&*path);
         }
         if !is_postgres_url(&config.store.database)
             && Path::new(&config.store.database).is_relative()
@@ -329,6 +562,24 @@ impl Config {
         }
         if !(1..=1_000_000).contains(&self.ingest.batch_rows) {
             bail!("ingest.batch_rows must be between 1 and 1000000");
+        }
+        let delivery = &self.delivery;
+        if !(1..=10).contains(&delivery.max_segments) {
+            bail!("delivery.max_segments must be between 1 and 10");
+        }
+        if delivery.lease_seconds == 0 || delivery.max_attempts == 0 {
+            bail!("delivery.lease_seconds and delivery.max_attempts must be at least 1");
+        }
+        if delivery.backoff_initial_ms == 0 || delivery.backoff_max_ms < delivery.backoff_initial_ms
+        {
+            bail!(
+                "delivery.backoff_initial_ms must be at least 1 and at most delivery.backoff_max_ms"
+            );
+        }
+        if let EmailServerConfig::Smtp { security, .. } = &delivery.email
+            && !matches!(security.as_str(), "starttls" | "tls" | "plain")
+        {
+            bail!("delivery.email.security = {security:?} (expected starttls, tls or plain)");
         }
         if let Some(api) = &self.acled_api {
             if !(1..=5000).contains(&api.page_size) {
@@ -371,6 +622,41 @@ mod tests {
         assert!(config.geography.zones.is_none());
         assert_eq!(config.store.database, "vigie.sqlite3");
         assert!(config.acled_api.is_none());
+    }
+
+    #[test]
+    fn the_shipped_example_file_is_valid() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/vigie.toml");
+        let config = Config::load(Some(&path)).unwrap();
+        assert!(matches!(config.delivery.sms, SmsGatewayConfig::None));
+        assert_eq!(config.delivery.max_segments, 2);
+    }
+
+    #[test]
+    fn delivery_gateways_are_read_with_their_paths_and_checked() {
+        let config = load_text(
+            "[delivery]\ncommittees = \"committees.toml\"\n\
+             [delivery.sms]\nprovider = \"file\"\npath = \"sms.jsonl\"\n\
+             [delivery.email]\nprovider = \"smtp\"\nhost = \"127.0.0.1\"\nport = 2525\n\
+             security = \"plain\"\nfrom = \"vigie@example.org\"\n",
+        )
+        .unwrap();
+        assert!(config.delivery.committees.unwrap().is_absolute());
+        let SmsGatewayConfig::File { path } = config.delivery.sms else {
+            panic!("a file gateway");
+        };
+        assert!(path.is_absolute() && path.ends_with("sms.jsonl"));
+        let error = load_text("[delivery.sms]\nprovider = \"pigeon\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("pigeon"), "{error}");
+        let error = load_text(
+            "[delivery.email]\nprovider = \"smtp\"\nhost = \"h\"\nport = 1\n\
+             security = \"ssl3\"\nfrom = \"a@b.org\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("delivery.email.security"), "{error}");
     }
 
     #[test]

@@ -11,9 +11,11 @@ macro_rules! say {
     }};
 }
 
+mod channels;
 mod commands;
 mod config;
 mod context;
+mod delivery;
 mod geography;
 mod secrets;
 
@@ -81,6 +83,20 @@ enum Command {
     /// Replay stored events through the warning rules: the transitions they would have
     /// produced, deterministic to the byte.
     Replay(commands::replay::ReplayArgs),
+    /// Run the warning engine over the stored events and record new warnings with the
+    /// notifications they cause (one transaction; running it again changes nothing).
+    Warn(commands::delivery::WarnArgs),
+    /// Send the outbox to committees: grouped, retried, each notification at least once.
+    Dispatch(commands::delivery::DispatchArgs),
+    /// The notifications outbox.
+    #[command(subcommand)]
+    Outbox(commands::delivery::OutboxCommand),
+    /// Mute warnings of a zone or rule for a while (audited).
+    #[command(subcommand)]
+    Silences(commands::delivery::SilencesCommand),
+    /// Test a committee's channels.
+    #[command(subcommand)]
+    Notify(commands::delivery::NotifyCommand),
 }
 
 fn main() -> ExitCode {
@@ -135,5 +151,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Monitors(command) => commands::reports::run_monitors(command, &context),
         Command::Hotspots(args) => commands::hotspots::run(args, &context),
         Command::Replay(args) => commands::replay::run(args, &context),
+        Command::Warn(args) => commands::delivery::warn(args, &context),
+        Command::Dispatch(args) => commands::delivery::dispatch(args, &context),
+        Command::Outbox(command) => commands::delivery::outbox(command, &context),
+        Command::Silences(command) => commands::delivery::silences(command, &context),
+        Command::Notify(command) => commands::delivery::notify(command, &context),
     }
 }

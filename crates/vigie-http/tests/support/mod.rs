@@ -21,7 +21,8 @@ use vigie_domain::sms::CommuneDirectory;
 use vigie_domain::store::{ReportQuery, Store};
 use vigie_domain::{PhoneProtector, Report, ZoneSet};
 use vigie_http::{
-    AfricasTalkingConfig, AppState, Clock, IntakeConfig, Secret, SmsSyncConfig, TwilioConfig,
+    AfricasTalkingConfig, AppState, Clock, FeatureCatalog, IntakeConfig, Secret, SmsSyncConfig,
+    TwilioConfig,
 };
 use vigie_spatial::{IndexOptions, SpatialIndex, codec};
 
@@ -35,6 +36,7 @@ pub struct Geography {
     pub zones: Arc<ZoneSet>,
     pub index: Arc<SpatialIndex>,
     pub directory: Arc<CommuneDirectory>,
+    pub features: Arc<FeatureCatalog>,
 }
 
 pub static GEOGRAPHY: LazyLock<Geography> = LazyLock::new(|| {
@@ -44,11 +46,13 @@ pub static GEOGRAPHY: LazyLock<Geography> = LazyLock::new(|| {
     ));
     let zones = codec::decode(bytes).expect("the shipped zone set decodes");
     let index = SpatialIndex::build(&zones, IndexOptions::default());
-    let directory = CommuneDirectory::new(&zones);
+    let directory = Arc::new(CommuneDirectory::new(&zones));
+    let features = Arc::new(FeatureCatalog::new(&zones, &directory));
     Geography {
         zones: Arc::new(zones),
         index: Arc::new(index),
-        directory: Arc::new(directory),
+        directory,
+        features,
     }
 });
 
@@ -171,6 +175,8 @@ impl TestServer {
                     protector: server_protector,
                     config,
                     clock: Clock::system(),
+                    features: GEOGRAPHY.features.clone(),
+                    api_keys: None,
                 };
                 address_sender.send(address).unwrap();
                 let shutdown = async {

@@ -6,6 +6,7 @@
 //! starting together migrate one after the other.
 
 mod batch;
+mod delivery;
 mod pool;
 mod schema;
 

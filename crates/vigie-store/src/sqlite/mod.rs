@@ -6,6 +6,7 @@
 //! `busy_timeout` instead of failing half-way. Reads use separate connections, which the
 //! write-ahead log lets run while a write is in progress.
 
+mod delivery;
 mod schema;
 
 use std::path::{Path, PathBuf};

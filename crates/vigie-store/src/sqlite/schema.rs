@@ -7,10 +7,11 @@
 use crate::migration::Migration;
 
 /// Every migration, in order.
-pub(super) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "events, imports, quarantine, sync state, reporters and reports",
-    sql: r#"
+pub(super) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "events, imports, quarantine, sync state, reporters and reports",
+        sql: r#"
 CREATE TABLE import_runs (
     -- AUTOINCREMENT: a run id is never reused, even after the newest run is removed by hand.
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -144,7 +145,88 @@ CREATE TABLE report_reviews (
 );
 CREATE INDEX report_reviews_by_report ON report_reviews (report_id, id);
 "#,
-}];
+    },
+    Migration {
+        version: 2,
+        name: "warning transitions, notification outbox and silences",
+        sql: r#"
+CREATE TABLE warnings (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    episode TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    zone_id TEXT NOT NULL,
+    zone_level TEXT NOT NULL,
+    zone_name TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('opened', 'escalated', 'de_escalated', 'closed',
+        'late_evidence')),
+    level TEXT CHECK (level IN ('vigilance', 'alerte', 'urgence')),
+    previous_level TEXT CHECK (previous_level IN ('vigilance', 'alerte', 'urgence')),
+    transition_day TEXT NOT NULL,
+    evidence TEXT NOT NULL,
+    late INTEGER NOT NULL,
+    inhibited_by TEXT,
+    recorded_at TEXT NOT NULL
+);
+-- A transition is stored once; a closed one has no level, which must still compare equal.
+CREATE UNIQUE INDEX warnings_once ON warnings (episode, kind, transition_day, COALESCE(level, ''));
+CREATE INDEX warnings_by_zone ON warnings (zone_id, id);
+CREATE INDEX warnings_closed ON warnings (episode) WHERE kind = 'closed';
+
+CREATE TABLE notifications (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    idempotency_key TEXT NOT NULL UNIQUE CHECK (length(idempotency_key) > 0),
+    committee TEXT NOT NULL,
+    -- A member key, never an address: refuse what looks like an email or a phone number.
+    recipient TEXT NOT NULL CHECK (length(recipient) > 0 AND instr(recipient, '@') = 0
+        AND substr(recipient, 1, 1) <> '+'),
+    channel TEXT NOT NULL CHECK (channel IN ('sms', 'email')),
+    zone_id TEXT NOT NULL,
+    level TEXT NOT NULL CHECK (level IN ('vigilance', 'alerte', 'urgence')),
+    payload TEXT NOT NULL,
+    not_before TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'sending', 'sent', 'delivered', 'failed',
+        'dead', 'suppressed')),
+    suppression TEXT CHECK (suppression IN ('inhibited', 'silenced', 'below_committee_level', 'not_by_sms')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL,
+    lease_owner TEXT,
+    lease_until TEXT,
+    provider TEXT,
+    provider_message_id TEXT,
+    group_id TEXT,
+    last_error TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    sent_at TEXT,
+    delivered_at TEXT
+);
+-- The claim query: rows that may be due, in the order they are claimed. A leased row's
+-- next_attempt_at is its lease's expiry, so one range covers retries and dead dispatchers.
+CREATE INDEX notifications_due ON notifications (next_attempt_at, id)
+    WHERE status IN ('pending', 'failed', 'sending');
+CREATE INDEX notifications_by_status ON notifications (status, id);
+CREATE INDEX notifications_by_provider_message ON notifications (provider, provider_message_id)
+    WHERE provider_message_id IS NOT NULL;
+
+-- Never deleted: expired and revoked silences are the audit trail of what was muted.
+CREATE TABLE silences (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    rule TEXT,
+    zone_id TEXT,
+    author TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    revoked_by TEXT,
+    revoked_at TEXT,
+    revoke_reason TEXT,
+    CHECK (rule IS NOT NULL OR zone_id IS NOT NULL),
+    CHECK (expires_at > created_at)
+);
+CREATE INDEX silences_by_expiry ON silences (expires_at);
+"#,
+    },
+];
 
 #[cfg(test)]
 mod tests {

@@ -92,6 +92,12 @@ impl TestDatabase {
         }
     }
 
+    /// What `vigie_store::open` was given: open it again for a second, independent store
+    /// on the same database (as another process would).
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
     /// The store.
     pub fn store(&self) -> &dyn Store {
         self.store.as_deref().expect("the store is open")

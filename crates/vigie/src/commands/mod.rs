@@ -1,6 +1,7 @@
 //! One module per top-level subcommand.
 
 pub mod bench;
+pub mod delivery;
 pub mod generate;
 pub mod hotspots;
 pub mod ingest;

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use chrono::{Duration, NaiveDate};
 use clap::Args;
-use vigie_domain::store::{EventQuery, StoredEvent};
+use vigie_domain::store::{EventQuery, Store, StoredEvent};
 use vigie_engine::{Incident, RuleSet, Transition, TransitionKind, ZoneTable, replay};
 
 use crate::context::Context;
@@ -46,11 +46,10 @@ pub fn load_rules(path: Option<&std::path::Path>) -> anyhow::Result<RuleSet> {
 
 /// Every stored event dated in `from..=to`, by store id, in pages.
 pub fn read_events(
-    context: &Context,
+    store: &dyn Store,
     from: NaiveDate,
     to: NaiveDate,
 ) -> anyhow::Result<Vec<StoredEvent>> {
-    let store = context.open_store()?;
     let mut events = Vec::new();
     let mut after_id = None;
     loop {
@@ -83,7 +82,7 @@ pub fn run(args: ReplayArgs, context: &Context) -> anyhow::Result<ExitCode> {
     let zones = ZoneTable::from_zone_set(&context.geography.zone_set()?);
     // The first days need the windows and baselines before them.
     let history_from = args.from - Duration::days(i64::from(rules.lookback_days()));
-    let events = read_events(context, history_from, args.to)?;
+    let events = read_events(context.open_store()?.as_ref(), history_from, args.to)?;
     let transitions = replay(
         &rules,
         &zones,

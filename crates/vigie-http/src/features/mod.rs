@@ -1,0 +1,452 @@
+//! OGC API – Features, Part 1 (Core), with GeoJSON and CSV/HXL output.
+//!
+//! | route | what |
+//! |---|---|
+//! | `GET /` | landing page: links to the API description, conformance and data |
+//! | `GET /conformance` | the conformance classes implemented |
+//! | `GET /api` | OpenAPI 3.0, generated from [`ROUTES`] and the collection table |
+//! | `GET /collections` | every collection |
+//! | `GET /collections/{collectionId}` | one collection |
+//! | `GET /collections/{collectionId}/items` | a page of features (bbox, datetime, limit, next, property filters, `f=csv`) |
+//! | `GET /collections/{collectionId}/items/{featureId}` | one feature |
+//!
+//! A request goes: find the collection, check the key when its items need one (`auth.rs`),
+//! check every query parameter against the table (`params.rs`), read a page on a blocking
+//! thread (the collection's [`catalog::Collection`] implementation), write it as GeoJSON or
+//! CSV (`render.rs`).
+//!
+//! What this module must never do: serve event rows without a key (ACLED's terms), serve a
+//! report's reporter, text or exact position, or echo a query value in a problem.
+
+mod auth;
+mod catalog;
+mod events;
+mod geometry;
+mod openapi;
+mod params;
+mod render;
+mod reports;
+mod stats;
+mod zones;
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get};
+use serde_json::{Value, json};
+
+pub use auth::{ApiKeys, Role};
+pub use catalog::FeatureCatalog;
+pub use params::{DEFAULT_LIMIT, DEFAULT_TOLERANCE_DEGREES, MAX_LIMIT};
+
+use crate::error::AppError;
+use crate::intake::blocking;
+use crate::state::AppState;
+use catalog::CollectionMeta;
+use params::{Format, ItemsQuery, check_metadata_query, parse_items_query, percent_encode};
+use render::{CSV, GEOJSON, collection_csv, collection_json, feature_json};
+
+/// The conformance classes this API implements.
+pub const CONFORMANCE_CLASSES: [&str; 3] = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+];
+
+/// WGS84 longitude/latitude, the only CRS of Part 1 Core.
+const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
+/// Media type of the OpenAPI document.
+const OPENAPI_JSON: &str = "application/vnd.oai.openapi+json;version=3.0";
+const JSON: &str = "application/json";
+
+/// What a route answers, for the OpenAPI document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouteKind {
+    /// The landing page.
+    Landing,
+    /// The conformance declaration.
+    Conformance,
+    /// The OpenAPI document.
+    Api,
+    /// The collections list.
+    Collections,
+    /// One collection.
+    Collection,
+    /// A page of items.
+    Items,
+    /// One item.
+    Item,
+}
+
+/// One route of the API: the router mounts it, the OpenAPI document describes it.
+#[derive(Debug)]
+pub struct Route {
+    /// Path, in the `{parameter}` syntax both axum and OpenAPI use.
+    pub path: &'static str,
+    /// OpenAPI operation id.
+    pub operation_id: &'static str,
+    /// One line.
+    pub summary: &'static str,
+    /// What it answers.
+    pub kind: RouteKind,
+    handler: fn() -> MethodRouter<AppState>,
+}
+
+/// Every route of the research API.
+pub static ROUTES: [Route; 7] = [
+    Route {
+        path: "/",
+        operation_id: "getLandingPage",
+        summary: "Landing page: links to the API description, the conformance declaration and the collections",
+        kind: RouteKind::Landing,
+        handler: || get(landing),
+    },
+    Route {
+        path: "/conformance",
+        operation_id: "getConformance",
+        summary: "The conformance classes implemented",
+        kind: RouteKind::Conformance,
+        handler: || get(conformance),
+    },
+    Route {
+        path: "/api",
+        operation_id: "getApi",
+        summary: "This OpenAPI 3.0 document",
+        kind: RouteKind::Api,
+        handler: || get(api),
+    },
+    Route {
+        path: "/collections",
+        operation_id: "getCollections",
+        summary: "Every collection",
+        kind: RouteKind::Collections,
+        handler: || get(collections),
+    },
+    Route {
+        path: "/collections/{collectionId}",
+        operation_id: "describeCollection",
+        summary: "One collection",
+        kind: RouteKind::Collection,
+        handler: || get(collection),
+    },
+    Route {
+        path: "/collections/{collectionId}/items",
+        operation_id: "getFeatures",
+        summary: "A page of a collection's features",
+        kind: RouteKind::Items,
+        handler: || get(items),
+    },
+    Route {
+        path: "/collections/{collectionId}/items/{featureId}",
+        operation_id: "getFeature",
+        summary: "One feature",
+        kind: RouteKind::Item,
+        handler: || get(item),
+    },
+];
+
+/// The routes, ready to merge into the application router.
+pub(crate) fn routes() -> axum::Router<AppState> {
+    ROUTES.iter().fold(axum::Router::new(), |router, route| {
+        router.route(route.path, (route.handler)())
+    })
+}
+
+/// The API's base URL as the client addressed it: `http://` and the Host header (checked to be
+/// a plain host[:port]). Behind a TLS proxy, a configured public base URL should replace this.
+fn base_url(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok())
+        .filter(|host| {
+            !host.is_empty()
+                && host.len() <= 255
+                && host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        })
+        .unwrap_or("localhost");
+    format!("http://{host}")
+}
+
+fn json_response(body: &Value, content_type: &'static str) -> Response {
+    with_type(body.to_string(), content_type)
+}
+
+fn with_type(body: String, content_type: &'static str) -> Response {
+    let mut response = body.into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+fn link(href: String, rel: &str, media_type: &str, title: &str) -> Value {
+    json!({ "href": href, "rel": rel, "type": media_type, "title": title })
+}
+
+async fn landing(headers: HeaderMap, RawQuery(raw): RawQuery) -> Result<Response, AppError> {
+    check_metadata_query(raw.as_deref())?;
+    let base = base_url(&headers);
+    let body = json!({
+        "title": "Vigie",
+        "description": "Early-warning data on conflict events in Mali: OGC API – Features \
+                        (GeoJSON, CSV/HXL). Zone aggregates are public; event rows and \
+                        community reports need a researcher key.",
+        "links": [
+            link(format!("{base}/"), "self", JSON, "This document"),
+            link(format!("{base}/api"), "service-desc", OPENAPI_JSON, "The API definition"),
+            link(format!("{base}/conformance"), "conformance", JSON, "Conformance classes"),
+            link(format!("{base}/collections"), "data", JSON, "The collections"),
+        ],
+    });
+    Ok(json_response(&body, JSON))
+}
+
+async fn conformance(RawQuery(raw): RawQuery) -> Result<Response, AppError> {
+    check_metadata_query(raw.as_deref())?;
+    Ok(json_response(
+        &json!({ "conformsTo": CONFORMANCE_CLASSES }),
+        JSON,
+    ))
+}
+
+async fn api(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, AppError> {
+    check_metadata_query(raw.as_deref())?;
+    let document = openapi::document(&state.features, &base_url(&headers));
+    Ok(json_response(&document, OPENAPI_JSON))
+}
+
+fn collection_description(state: &AppState, meta: &CollectionMeta, base: &str) -> Value {
+    let items = format!("{base}/collections/{}/items", meta.id);
+    let mut extent = json!({
+        "spatial": { "bbox": [state.features.spatial_extent()], "crs": CRS84 },
+    });
+    if meta.dated {
+        extent["temporal"] = json!({
+            "interval": [[Value::Null, Value::Null]],
+            "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian",
+        });
+    }
+    json!({
+        "id": meta.id,
+        "title": meta.title,
+        "description": meta.description,
+        "itemType": "feature",
+        "crs": [CRS84],
+        "extent": extent,
+        "requiresKey": meta.requires_key,
+        "attribution": state.features.attribution(),
+        "links": [
+            link(format!("{base}/collections/{}", meta.id), "self", JSON, "This collection"),
+            link(items.clone(), "items", GEOJSON, "Items as GeoJSON"),
+            link(format!("{items}?f=csv"), "items", "text/csv", "Items as CSV"),
+        ],
+    })
+}
+
+async fn collections(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, AppError> {
+    check_metadata_query(raw.as_deref())?;
+    let base = base_url(&headers);
+    let collections: Vec<Value> = state
+        .features
+        .collections()
+        .map(|collection| collection_description(&state, collection.meta(), &base))
+        .collect();
+    let body = json!({
+        "links": [link(format!("{base}/collections"), "self", JSON, "The collections")],
+        "collections": collections,
+    });
+    Ok(json_response(&body, JSON))
+}
+
+fn find_meta(state: &AppState, id: &str) -> Result<&'static CollectionMeta, AppError> {
+    state
+        .features
+        .find(id)
+        .map(|collection| collection.meta())
+        .ok_or_else(|| AppError::not_found_because("no such collection; see /collections"))
+}
+
+async fn collection(
+    State(state): State<AppState>,
+    Path(collection_id): Path<String>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, AppError> {
+    let meta = find_meta(&state, &collection_id)?;
+    check_metadata_query(raw.as_deref())?;
+    let body = collection_description(&state, meta, &base_url(&headers));
+    Ok(json_response(&body, JSON))
+}
+
+/// Refuses the request unless it may read the collection's items.
+fn check_access(
+    state: &AppState,
+    meta: &CollectionMeta,
+    headers: &HeaderMap,
+) -> Result<(), AppError> {
+    if meta.requires_key {
+        // ACLED's terms: raw event rows (and reports) only for key holders.
+        auth::require_role(
+            state.api_keys.as_deref(),
+            headers,
+            Role::Researcher,
+            meta.id,
+        )?;
+    }
+    Ok(())
+}
+
+/// The URL of an items query with `pairs` and, when given, a cursor.
+fn items_url(
+    base: &str,
+    meta: &CollectionMeta,
+    pairs: &[(String, String)],
+    extra: &[(&str, &str)],
+) -> String {
+    let query: Vec<String> = pairs
+        .iter()
+        .filter(|(name, _)| !extra.iter().any(|(replaced, _)| replaced == name))
+        .map(|(name, value)| (name.as_str(), value.as_str()))
+        .chain(extra.iter().copied())
+        .map(|(name, value)| format!("{}={}", percent_encode(name), percent_encode(value)))
+        .collect();
+    let mut url = format!("{base}/collections/{}/items", meta.id);
+    if !query.is_empty() {
+        url.push('?');
+        url.push_str(&query.join("&"));
+    }
+    url
+}
+
+async fn items(
+    State(state): State<AppState>,
+    Path(collection_id): Path<String>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, AppError> {
+    let meta = find_meta(&state, &collection_id)?;
+    check_access(&state, meta, &headers)?;
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|value| value.to_str().ok());
+    let query = parse_items_query(raw.as_deref(), meta.parameters, accept)?;
+    let base = base_url(&headers);
+    let now = state.clock.now();
+    let page = {
+        let state = state.clone();
+        let query: ItemsQuery = query.clone();
+        blocking(move || match state.features.find(meta.id) {
+            Some(collection) => collection.items(&state, &query),
+            None => Err(AppError::not_found()),
+        })
+        .await?
+    };
+    let cursor_pairs: Vec<(&str, &str)> = query
+        .next
+        .iter()
+        .map(|next| ("next", next.as_str()))
+        .collect();
+    let next_url = page
+        .next
+        .as_ref()
+        .map(|next| items_url(&base, meta, &query.pairs, &[("next", next)]));
+    match query.format {
+        Format::GeoJson => {
+            let mut links = vec![
+                link(
+                    items_url(&base, meta, &query.pairs, &cursor_pairs),
+                    "self",
+                    GEOJSON,
+                    "This page",
+                ),
+                link(
+                    items_url(
+                        &base,
+                        meta,
+                        &query.pairs,
+                        &[cursor_pairs.as_slice(), &[("f", "csv")]].concat(),
+                    ),
+                    "alternate",
+                    "text/csv",
+                    "This page as CSV",
+                ),
+                link(
+                    format!("{base}/collections/{}", meta.id),
+                    "collection",
+                    JSON,
+                    "The collection",
+                ),
+            ];
+            if let Some(next_url) = next_url {
+                links.push(link(next_url, "next", GEOJSON, "Next page"));
+            }
+            Ok(with_type(
+                collection_json(&page, &Value::Array(links), now),
+                GEOJSON,
+            ))
+        }
+        Format::Csv => {
+            let body = collection_csv(meta, &page, query.hxl)
+                .map_err(|error| AppError::internal("writing csv", error))?;
+            let mut response = with_type(body, CSV);
+            if let Some(next_url) = next_url
+                && let Ok(value) = HeaderValue::from_str(&format!("<{next_url}>; rel=\"next\""))
+            {
+                response.headers_mut().insert(header::LINK, value);
+            }
+            Ok(response)
+        }
+    }
+}
+
+async fn item(
+    State(state): State<AppState>,
+    Path((collection_id, feature_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, AppError> {
+    let meta = find_meta(&state, &collection_id)?;
+    check_access(&state, meta, &headers)?;
+    check_metadata_query(raw.as_deref())?;
+    let base = base_url(&headers);
+    let found = {
+        let state = state.clone();
+        let feature_id = feature_id.clone();
+        blocking(move || match state.features.find(meta.id) {
+            Some(collection) => collection.item(&state, &feature_id),
+            None => Err(AppError::not_found()),
+        })
+        .await?
+    };
+    let feature =
+        found.ok_or_else(|| AppError::not_found_because("no such feature in this collection"))?;
+    let links = json!([
+        link(
+            format!(
+                "{base}/collections/{}/items/{}",
+                meta.id,
+                percent_encode(&feature.id.to_text())
+            ),
+            "self",
+            GEOJSON,
+            "This feature",
+        ),
+        link(
+            format!("{base}/collections/{}", meta.id),
+            "collection",
+            JSON,
+            "The collection"
+        ),
+    ]);
+    Ok(with_type(feature_json(&feature, Some(&links)), GEOJSON))
+}

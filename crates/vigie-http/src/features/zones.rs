@@ -1,0 +1,572 @@
+//! The public aggregate collections: `communes`, `cercles`, `regions` (polygons from the zone
+//! set, cercles and regions already dissolved from their communes) and `corridors` (buffer
+//! polygons), each with its current activity (see `stats.rs`).
+//!
+//! Geometry is prepared once: the full boundary (6 decimals, about 0.1 m) and a simplified one
+//! (Douglas-Peucker at [`DEFAULT_TOLERANCE_DEGREES`], 4 decimals), both serialised. Another
+//! `tolerance` is computed per request. Simplification is per zone: neighbours' shared edges
+//! may not coincide exactly at coarse tolerances (a map at 2G zoom levels does not show it).
+
+use std::sync::Arc;
+
+use geo::{BoundingRect, Intersects};
+use geo_types::{MultiPolygon, Rect};
+use serde_json::{Map, Value};
+use vigie_domain::{ZoneId, ZoneLevel, ZoneSet};
+
+use super::catalog::{
+    Collection, CollectionMeta, Feature, FeatureId, Page, Property, PropertyKind,
+};
+use super::geometry::{multipolygon_json, wire_multipolygon};
+use super::params::{Bbox, DEFAULT_TOLERANCE_DEGREES, ItemsQuery, Parameter};
+use super::stats::{StatsCache, ZoneStats};
+use crate::error::AppError;
+use crate::state::AppState;
+
+const FULL_DECIMALS: i32 = 6;
+
+/// Decimals worth writing at a tolerance: rounding adds at most half a unit of the last place,
+/// so four decimals (about 5 m of error) are plenty from 0.001° (about 110 m) up.
+fn decimals_for(tolerance_degrees: f64) -> i32 {
+    if tolerance_degrees == 0.0 {
+        FULL_DECIMALS
+    } else if tolerance_degrees >= 0.001 {
+        4
+    } else {
+        5
+    }
+}
+
+macro_rules! activity_properties {
+    () => {
+        [
+            Property::required(
+                "events_30d",
+                PropertyKind::Integer,
+                "#event+num+recent",
+                "Events in the 30 days ending at the newest stored event date.",
+            ),
+            Property::required(
+                "fatalities_30d",
+                PropertyKind::Integer,
+                "#affected+killed+recent",
+                "Fatalities of those events.",
+            ),
+            Property::optional(
+                "window_start",
+                PropertyKind::Date,
+                "#date+start",
+                "First day of the window (null when no event is stored).",
+            ),
+            Property::optional(
+                "window_end",
+                PropertyKind::Date,
+                "#date+end",
+                "Last day of the window: the newest stored event date.",
+            ),
+        ]
+    };
+}
+
+static COMMUNE_PROPERTIES: [Property; 9] = {
+    let [a, b, c, d] = activity_properties!();
+    [
+        Property::required("pcode", PropertyKind::Text, "#adm3+code", "Commune P-code."),
+        Property::required("name", PropertyKind::Text, "#adm3+name", "Commune name."),
+        Property::optional(
+            "cercle",
+            PropertyKind::Text,
+            "#adm2+code",
+            "Parent cercle P-code.",
+        ),
+        Property::optional(
+            "cercle_name",
+            PropertyKind::Text,
+            "#adm2+name",
+            "Parent cercle name.",
+        ),
+        Property::optional("region", PropertyKind::Text, "#adm1+code", "Region P-code."),
+        a,
+        b,
+        c,
+        d,
+    ]
+};
+
+static CERCLE_PROPERTIES: [Property; 8] = {
+    let [a, b, c, d] = activity_properties!();
+    [
+        Property::required("pcode", PropertyKind::Text, "#adm2+code", "Cercle P-code."),
+        Property::required("name", PropertyKind::Text, "#adm2+name", "Cercle name."),
+        Property::optional(
+            "region",
+            PropertyKind::Text,
+            "#adm1+code",
+            "Parent region P-code.",
+        ),
+        Property::optional(
+            "region_name",
+            PropertyKind::Text,
+            "#adm1+name",
+            "Parent region name.",
+        ),
+        a,
+        b,
+        c,
+        d,
+    ]
+};
+
+static REGION_PROPERTIES: [Property; 6] = {
+    let [a, b, c, d] = activity_properties!();
+    [
+        Property::required("pcode", PropertyKind::Text, "#adm1+code", "Region P-code."),
+        Property::required("name", PropertyKind::Text, "#adm1+name", "Region name."),
+        a,
+        b,
+        c,
+        d,
+    ]
+};
+
+static CORRIDOR_PROPERTIES: [Property; 12] = {
+    let [a, b, c, d] = activity_properties!();
+    [
+        Property::required("code", PropertyKind::Text, "#loc+code", "Corridor id."),
+        Property::required("name", PropertyKind::Text, "#loc+name", "Corridor name."),
+        Property::required(
+            "buffer_km",
+            PropertyKind::Number,
+            "#meta+buffer_km",
+            "Distance from the centre line within which a point is on the corridor, km.",
+        ),
+        Property::required(
+            "width_km",
+            PropertyKind::Number,
+            "#meta+width_km",
+            "Corridor width (twice the buffer), km.",
+        ),
+        Property::required(
+            "season_start",
+            PropertyKind::Text,
+            "#date+start+season",
+            "First day of the transhumance season (MM-DD).",
+        ),
+        Property::required(
+            "season_end",
+            PropertyKind::Text,
+            "#date+end+season",
+            "Last day of the season (MM-DD).",
+        ),
+        Property::required(
+            "active_today",
+            PropertyKind::Boolean,
+            "#status+active",
+            "Whether today falls in the season.",
+        ),
+        Property::required(
+            "approximate",
+            PropertyKind::Boolean,
+            "#meta+approximate",
+            "True: the route is a reconstruction, not a surveyed corridor.",
+        ),
+        a,
+        b,
+        c,
+        d,
+    ]
+};
+
+/// The `communes` collection's table entry.
+pub static COMMUNES: CollectionMeta = CollectionMeta {
+    id: "communes",
+    title: "Communes",
+    description: "Mali's communes (admin level 3) with event counts and fatalities over the \
+                  last 30 days of stored data. Public. Geometry simplified by default \
+                  (`tolerance`).",
+    requires_key: false,
+    geometry_type: "MultiPolygon",
+    dated: false,
+    parameters: &[Parameter::Cercle, Parameter::Region, Parameter::Tolerance],
+    properties: &COMMUNE_PROPERTIES,
+    point_columns: false,
+    integer_ids: false,
+};
+
+/// The `cercles` collection's table entry.
+pub static CERCLES: CollectionMeta = CollectionMeta {
+    id: "cercles",
+    title: "Cercles",
+    description: "Mali's cercles (admin level 2, dissolved from their communes) with their \
+                  recent activity. Public.",
+    requires_key: false,
+    geometry_type: "MultiPolygon",
+    dated: false,
+    parameters: &[Parameter::Region, Parameter::Tolerance],
+    properties: &CERCLE_PROPERTIES,
+    point_columns: false,
+    integer_ids: false,
+};
+
+/// The `regions` collection's table entry.
+pub static REGIONS: CollectionMeta = CollectionMeta {
+    id: "regions",
+    title: "Regions",
+    description: "Mali's regions (admin level 1, dissolved from their cercles) with their \
+                  recent activity. Public.",
+    requires_key: false,
+    geometry_type: "MultiPolygon",
+    dated: false,
+    parameters: &[Parameter::Tolerance],
+    properties: &REGION_PROPERTIES,
+    point_columns: false,
+    integer_ids: false,
+};
+
+/// The `corridors` collection's table entry.
+pub static CORRIDORS: CollectionMeta = CollectionMeta {
+    id: "corridors",
+    title: "Transhumance corridors",
+    description: "Transhumance corridors as buffer polygons around their route, with width, \
+                  season and recent activity. Routes are approximate reconstructions. Public.",
+    requires_key: false,
+    geometry_type: "MultiPolygon",
+    dated: false,
+    parameters: &[Parameter::Tolerance],
+    properties: &CORRIDOR_PROPERTIES,
+    point_columns: false,
+    integer_ids: false,
+};
+
+/// One zone ready for the wire.
+struct WireZone {
+    id: ZoneId,
+    /// The property values that do not change (everything but activity).
+    fixed: Map<String, Value>,
+    /// Ids a filter may name: (cercle, region).
+    cercle: Option<ZoneId>,
+    region: Option<ZoneId>,
+    geometry: MultiPolygon<f64>,
+    bounds: Option<Rect<f64>>,
+    full: Arc<str>,
+    simplified: Arc<str>,
+}
+
+impl WireZone {
+    fn new(id: ZoneId, fixed: Map<String, Value>, geometry: MultiPolygon<f64>) -> WireZone {
+        let full = multipolygon_json(&wire_multipolygon(&geometry, 0.0, FULL_DECIMALS));
+        let simplified = multipolygon_json(&wire_multipolygon(
+            &geometry,
+            DEFAULT_TOLERANCE_DEGREES,
+            decimals_for(DEFAULT_TOLERANCE_DEGREES),
+        ));
+        WireZone {
+            id,
+            fixed,
+            cercle: None,
+            region: None,
+            bounds: geometry.bounding_rect(),
+            geometry,
+            full: full.into(),
+            simplified: simplified.into(),
+        }
+    }
+
+    fn intersects(&self, bbox: &Bbox) -> bool {
+        bbox.rectangles().iter().any(|rect| {
+            self.bounds.is_some_and(|bounds| bounds.intersects(rect))
+                && self.geometry.intersects(rect)
+        })
+    }
+
+    fn geometry_json(&self, tolerance: Option<f64>) -> Arc<str> {
+        match tolerance {
+            None => self.simplified.clone(),
+            Some(tolerance) if tolerance == DEFAULT_TOLERANCE_DEGREES => self.simplified.clone(),
+            Some(0.0) => self.full.clone(),
+            Some(tolerance) => multipolygon_json(&wire_multipolygon(
+                &self.geometry,
+                tolerance,
+                decimals_for(tolerance),
+            ))
+            .into(),
+        }
+    }
+
+    fn feature(&self, level: ZoneLevel, stats: &ZoneStats, tolerance: Option<f64>) -> Feature {
+        let mut properties = self.fixed.clone();
+        stats.write_properties(level, &self.id, &mut properties);
+        Feature {
+            id: FeatureId::Text(self.id.as_str().to_owned()),
+            geometry: Some(self.geometry_json(tolerance)),
+            properties,
+            point: None,
+        }
+    }
+}
+
+fn text(value: Option<&str>) -> Value {
+    value.map_or(Value::Null, Value::from)
+}
+
+/// Pages through prepared zones: the cursor is the position in the filtered list (the zone
+/// set does not change while the process runs).
+fn page_of(
+    zones: &[WireZone],
+    level: ZoneLevel,
+    state: &AppState,
+    query: &ItemsQuery,
+    stats_cache: &StatsCache,
+) -> Result<Page, AppError> {
+    let offset = match query.next.as_deref() {
+        None => 0,
+        Some(cursor) => cursor.parse::<usize>().map_err(|_| {
+            AppError::bad_parameter(
+                "next",
+                "query parameter `next` is not a cursor from a `next` link",
+            )
+        })?,
+    };
+    let filters = &query.filters;
+    let matching: Vec<&WireZone> = zones
+        .iter()
+        .filter(|zone| {
+            filters
+                .cercle
+                .as_ref()
+                .is_none_or(|wanted| zone.cercle.as_ref() == Some(wanted))
+                && filters
+                    .region
+                    .as_ref()
+                    .is_none_or(|wanted| zone.region.as_ref() == Some(wanted))
+                && query.bbox.is_none_or(|bbox| zone.intersects(&bbox))
+        })
+        .collect();
+    let stats = stats_cache.current(state.store.as_ref(), state.clock.now())?;
+    let features = matching
+        .iter()
+        .skip(offset)
+        .take(query.limit)
+        .map(|zone| zone.feature(level, &stats, query.tolerance))
+        .collect();
+    let end = offset.saturating_add(query.limit);
+    Ok(Page {
+        features,
+        number_matched: Some(matching.len() as u64),
+        next: (end < matching.len()).then(|| end.to_string()),
+    })
+}
+
+/// Communes, cercles or regions.
+pub struct ZoneCollection {
+    meta: &'static CollectionMeta,
+    level: ZoneLevel,
+    zones: Vec<WireZone>,
+    stats: Arc<StatsCache>,
+}
+
+impl ZoneCollection {
+    /// The communes, with their cercle and region.
+    pub fn communes(zone_set: &ZoneSet, stats: Arc<StatsCache>) -> ZoneCollection {
+        let cercles = zone_set.index_by_id(ZoneLevel::Cercle);
+        let zones = zone_set
+            .communes
+            .iter()
+            .map(|commune| {
+                let cercle = commune
+                    .parent
+                    .as_ref()
+                    .and_then(|id| cercles.get(id))
+                    .map(|&position| &zone_set.cercles[position]);
+                let region = cercle.and_then(|cercle| cercle.parent.clone());
+                let mut fixed = Map::new();
+                fixed.insert("pcode".into(), commune.id.as_str().into());
+                fixed.insert("name".into(), commune.name.clone().into());
+                fixed.insert(
+                    "cercle".into(),
+                    text(commune.parent.as_ref().map(ZoneId::as_str)),
+                );
+                fixed.insert(
+                    "cercle_name".into(),
+                    text(cercle.map(|cercle| cercle.name.as_str())),
+                );
+                fixed.insert("region".into(), text(region.as_ref().map(ZoneId::as_str)));
+                let mut zone = WireZone::new(commune.id.clone(), fixed, commune.geometry.clone());
+                zone.cercle = commune.parent.clone();
+                zone.region = region;
+                zone
+            })
+            .collect();
+        ZoneCollection {
+            meta: &COMMUNES,
+            level: ZoneLevel::Commune,
+            zones,
+            stats,
+        }
+    }
+
+    /// The cercles, with their region.
+    pub fn cercles(zone_set: &ZoneSet, stats: Arc<StatsCache>) -> ZoneCollection {
+        let regions = zone_set.index_by_id(ZoneLevel::Region);
+        let zones = zone_set
+            .cercles
+            .iter()
+            .map(|cercle| {
+                let region = cercle
+                    .parent
+                    .as_ref()
+                    .and_then(|id| regions.get(id))
+                    .map(|&position| &zone_set.regions[position]);
+                let mut fixed = Map::new();
+                fixed.insert("pcode".into(), cercle.id.as_str().into());
+                fixed.insert("name".into(), cercle.name.clone().into());
+                fixed.insert(
+                    "region".into(),
+                    text(cercle.parent.as_ref().map(ZoneId::as_str)),
+                );
+                fixed.insert(
+                    "region_name".into(),
+                    text(region.map(|region| region.name.as_str())),
+                );
+                let mut zone = WireZone::new(cercle.id.clone(), fixed, cercle.geometry.clone());
+                zone.region = cercle.parent.clone();
+                zone
+            })
+            .collect();
+        ZoneCollection {
+            meta: &CERCLES,
+            level: ZoneLevel::Cercle,
+            zones,
+            stats,
+        }
+    }
+
+    /// The regions.
+    pub fn regions(zone_set: &ZoneSet, stats: Arc<StatsCache>) -> ZoneCollection {
+        let zones = zone_set
+            .regions
+            .iter()
+            .map(|region| {
+                let mut fixed = Map::new();
+                fixed.insert("pcode".into(), region.id.as_str().into());
+                fixed.insert("name".into(), region.name.clone().into());
+                WireZone::new(region.id.clone(), fixed, region.geometry.clone())
+            })
+            .collect();
+        ZoneCollection {
+            meta: &REGIONS,
+            level: ZoneLevel::Region,
+            zones,
+            stats,
+        }
+    }
+}
+
+impl Collection for ZoneCollection {
+    fn meta(&self) -> &'static CollectionMeta {
+        self.meta
+    }
+
+    fn items(&self, state: &AppState, query: &ItemsQuery) -> Result<Page, AppError> {
+        page_of(&self.zones, self.level, state, query, &self.stats)
+    }
+
+    fn item(&self, state: &AppState, id: &str) -> Result<Option<Feature>, AppError> {
+        let Some(zone) = self.zones.iter().find(|zone| zone.id.as_str() == id) else {
+            return Ok(None);
+        };
+        let stats = self
+            .stats
+            .current(state.store.as_ref(), state.clock.now())?;
+        Ok(Some(zone.feature(self.level, &stats, None)))
+    }
+}
+
+/// The corridors, whose `active_today` depends on the clock.
+pub struct CorridorsCollection {
+    zones: Vec<WireZone>,
+    seasons: Vec<vigie_domain::Season>,
+    stats: Arc<StatsCache>,
+}
+
+impl CorridorsCollection {
+    /// The corridors of `zone_set`.
+    pub fn new(zone_set: &ZoneSet, stats: Arc<StatsCache>) -> CorridorsCollection {
+        let zones = zone_set
+            .corridors
+            .iter()
+            .map(|corridor| {
+                let mut fixed = Map::new();
+                fixed.insert("code".into(), corridor.id.as_str().into());
+                fixed.insert("name".into(), corridor.name.clone().into());
+                fixed.insert("buffer_km".into(), number(corridor.buffer_km));
+                fixed.insert("width_km".into(), number(2.0 * corridor.buffer_km));
+                fixed.insert(
+                    "season_start".into(),
+                    corridor.season.start.to_string().into(),
+                );
+                fixed.insert("season_end".into(), corridor.season.end.to_string().into());
+                fixed.insert("active_today".into(), false.into());
+                fixed.insert("approximate".into(), corridor.approximate.into());
+                WireZone::new(corridor.id.clone(), fixed, corridor.area.clone())
+            })
+            .collect();
+        CorridorsCollection {
+            zones,
+            seasons: zone_set
+                .corridors
+                .iter()
+                .map(|corridor| corridor.season)
+                .collect(),
+            stats,
+        }
+    }
+
+    fn with_season(&self, state: &AppState, mut feature: Feature) -> Feature {
+        let today = state.clock.now().date_naive();
+        if let Some(position) = self
+            .zones
+            .iter()
+            .position(|zone| zone.id.as_str() == feature.id.to_text())
+        {
+            feature.properties.insert(
+                "active_today".into(),
+                self.seasons[position].contains(today).into(),
+            );
+        }
+        feature
+    }
+}
+
+fn number(value: f64) -> Value {
+    serde_json::Number::from_f64(value).map_or(Value::Null, Value::Number)
+}
+
+impl Collection for CorridorsCollection {
+    fn meta(&self) -> &'static CollectionMeta {
+        &CORRIDORS
+    }
+
+    fn items(&self, state: &AppState, query: &ItemsQuery) -> Result<Page, AppError> {
+        let mut page = page_of(&self.zones, ZoneLevel::Corridor, state, query, &self.stats)?;
+        page.features = page
+            .features
+            .into_iter()
+            .map(|feature| self.with_season(state, feature))
+            .collect();
+        Ok(page)
+    }
+
+    fn item(&self, state: &AppState, id: &str) -> Result<Option<Feature>, AppError> {
+        let Some(zone) = self.zones.iter().find(|zone| zone.id.as_str() == id) else {
+            return Ok(None);
+        };
+        let stats = self
+            .stats
+            .current(state.store.as_ref(), state.clock.now())?;
+        Ok(Some(self.with_season(
+            state,
+            zone.feature(ZoneLevel::Corridor, &stats, None),
+        )))
+    }
+}

@@ -1,0 +1,416 @@
+//! `vigie warn`, `vigie dispatch`, `vigie outbox`, `vigie silences` and `vigie notify`: the
+//! warnings recorded with their notifications, and the outbox sent to committees.
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use chrono::{NaiveDate, Utc};
+use clap::{Args, Subcommand};
+use serde_json::json;
+use vigie_domain::{NewSilence, NotificationQuery, NotificationStatus, SilenceMatcher, ZoneId};
+use vigie_notify::compose::{EmailContent, html_escape};
+use vigie_notify::{EmailMessage, IdempotencyKey, SmsMessage};
+
+use crate::channels::Channels;
+use crate::context::Context;
+use crate::delivery::{Dispatcher, Pipeline, Round, evaluate};
+
+#[derive(Debug, Args)]
+pub struct WarnArgs {
+    /// Evaluate up to this day (default: today, UTC).
+    #[arg(long)]
+    until: Option<NaiveDate>,
+    /// Print what was recorded as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs the engine over the stored events and records new transitions and notifications.
+pub fn warn(args: WarnArgs, context: &Context) -> anyhow::Result<ExitCode> {
+    let pipeline = Pipeline::load(context)?;
+    let store = context.open_store()?;
+    let until = args.until.unwrap_or_else(|| Utc::now().date_naive());
+    let evaluation = evaluate(store.as_ref(), &pipeline, until, Utc::now())?;
+    if args.json {
+        say!("{}", serde_json::to_string(&evaluation)?);
+    } else {
+        say!(
+            "{} → {}: {} transitions ({} new), {} news, {} notifications recorded{}",
+            evaluation.from,
+            evaluation.until,
+            evaluation.transitions,
+            evaluation.new_warnings,
+            evaluation.fresh_transitions,
+            evaluation.new_notifications,
+            if pipeline.committees.is_none() {
+                " (no committees file: nobody to notify)"
+            } else {
+                ""
+            }
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, Args)]
+pub struct DispatchArgs {
+    /// Stop once nothing is waiting in the outbox (pending, failed or being sent) instead of
+    /// running until interrupted.
+    #[arg(long)]
+    until_idle: bool,
+    /// Stop after this many seconds in any case.
+    #[arg(long)]
+    max_seconds: Option<u64>,
+    /// Print the totals as JSON when stopping.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Sends the outbox until idle, interrupted, or out of time.
+pub fn dispatch(args: DispatchArgs, context: &Context) -> anyhow::Result<ExitCode> {
+    let pipeline = Pipeline::load(context)?;
+    let Some(committees) = &pipeline.committees else {
+        bail!("no committees file ([delivery] committees in the configuration): nobody to send to");
+    };
+    let store = context.open_store()?;
+    let channels = Channels::from_config(&context.config.delivery)?;
+    let dispatcher = Dispatcher::new(
+        store.as_ref(),
+        committees,
+        channels,
+        &context.config.delivery,
+    );
+    let poll = Duration::from_millis(context.config.delivery.poll_interval_ms);
+    let started = Instant::now();
+    let mut total = Round::default();
+    loop {
+        let round = dispatcher.round(Utc::now())?;
+        total.claimed += round.claimed;
+        total.messages += round.messages;
+        total.sent += round.sent;
+        total.failed += round.failed;
+        total.deferred += round.deferred;
+        if args
+            .max_seconds
+            .is_some_and(|limit| started.elapsed() >= Duration::from_secs(limit))
+        {
+            break;
+        }
+        if round.claimed == 0 {
+            if args.until_idle {
+                let stats = store.outbox_stats(Utc::now())?;
+                let waiting: u64 = [
+                    NotificationStatus::Pending,
+                    NotificationStatus::Failed,
+                    NotificationStatus::Sending,
+                ]
+                .iter()
+                .filter_map(|status| stats.by_status.get(status))
+                .sum();
+                if waiting == 0 {
+                    break;
+                }
+            }
+            std::thread::sleep(poll);
+        }
+    }
+    if args.json {
+        say!("{}", serde_json::to_string(&total)?);
+    } else {
+        say!(
+            "{} messages sent for {} notifications; {} failed attempts; {} deferred",
+            total.messages,
+            total.sent,
+            total.failed,
+            total.deferred
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// The outbox's rows: status, attempts, channel, recipient (a member id, never an
+    /// address), last error.
+    List {
+        /// Only rows in this status (pending, sending, sent, delivered, failed, dead,
+        /// suppressed).
+        #[arg(long)]
+        status: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 100)]
+        limit: u64,
+        /// As a JSON array.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Counts by status and the age of the oldest due row.
+    Stats {
+        /// As JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn outbox(command: OutboxCommand, context: &Context) -> anyhow::Result<ExitCode> {
+    let store = context.open_store()?;
+    match command {
+        OutboxCommand::List {
+            status,
+            limit,
+            json,
+        } => {
+            let status = status
+                .map(|name| {
+                    NotificationStatus::parse(&name)
+                        .with_context(|| format!("--status {name:?} is not a notification status"))
+                })
+                .transpose()?;
+            let rows = store.notifications(&NotificationQuery {
+                status,
+                limit: Some(limit),
+                ..NotificationQuery::default()
+            })?;
+            if json {
+                let listed: Vec<serde_json::Value> = rows
+                    .iter()
+                    .map(|row| {
+                        json!({
+                            "id": row.id,
+                            "status": row.status.as_str(),
+                            "suppression": row.suppression.map(|reason| reason.as_str()),
+                            "attempts": row.attempts,
+                            "channel": row.channel.as_str(),
+                            "recipient": row.recipient,
+                            "committee": row.committee,
+                            "zone": row.zone,
+                            "level": row.level.as_str(),
+                            "idempotency_key": row.idempotency_key,
+                            "next_attempt_at": row.next_attempt_at,
+                            "provider": row.provider,
+                            "provider_message_id": row.provider_message_id,
+                            "group_id": row.group_id,
+                            "last_error": row.last_error,
+                            "created_at": row.created_at,
+                            "sent_at": row.sent_at,
+                        })
+                    })
+                    .collect();
+                say!("{}", serde_json::to_string(&listed)?);
+            } else {
+                for row in rows {
+                    say!(
+                        "{:>6} {:<10} {:<5} {:<16} {:<10} attempts {} {}",
+                        row.id,
+                        row.status.as_str(),
+                        row.channel.as_str(),
+                        row.recipient,
+                        row.zone,
+                        row.attempts,
+                        row.last_error.as_deref().unwrap_or("")
+                    );
+                }
+            }
+        }
+        OutboxCommand::Stats { json } => {
+            let stats = store.outbox_stats(Utc::now())?;
+            if json {
+                let by_status: serde_json::Map<String, serde_json::Value> = stats
+                    .by_status
+                    .iter()
+                    .map(|(status, count)| (status.as_str().to_owned(), json!(count)))
+                    .collect();
+                say!(
+                    "{}",
+                    json!({"by_status": by_status, "oldest_due_age_seconds": stats.oldest_due_age_seconds})
+                );
+            } else {
+                for (status, count) in &stats.by_status {
+                    say!("{:<10} {count}", status.as_str());
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SilencesCommand {
+    /// Mute the warnings of a zone (and everything inside it), of a rule, or of a rule in a
+    /// zone, until an expiry. Audited: who, why, when.
+    Add {
+        /// The zone's P-code or corridor id.
+        #[arg(long)]
+        zone: Option<String>,
+        /// The rule's id.
+        #[arg(long)]
+        rule: Option<String>,
+        /// Why (kept).
+        #[arg(long)]
+        reason: String,
+        /// Who decides (default: the USER environment variable).
+        #[arg(long)]
+        author: Option<String>,
+        /// For how many hours.
+        #[arg(long)]
+        hours: u32,
+    },
+    /// Silences not yet expired nor revoked (`--all` for every one ever made).
+    List {
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Lift a silence before its expiry.
+    Revoke {
+        id: i64,
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        by: Option<String>,
+    },
+}
+
+fn person(given: Option<String>) -> String {
+    given
+        .or_else(|| std::env::var("USER").ok())
+        .filter(|name| !name.trim().is_empty())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+pub fn silences(command: SilencesCommand, context: &Context) -> anyhow::Result<ExitCode> {
+    let store = context.open_store()?;
+    let now = Utc::now();
+    match command {
+        SilencesCommand::Add {
+            zone,
+            rule,
+            reason,
+            author,
+            hours,
+        } => {
+            let zone = zone
+                .map(|id| ZoneId::new(&id).with_context(|| format!("--zone {id:?}")))
+                .transpose()?;
+            let Some(matcher) = SilenceMatcher::from_parts(rule, zone) else {
+                bail!("a silence needs --zone, --rule, or both");
+            };
+            if reason.trim().is_empty() || hours == 0 {
+                bail!("a silence needs a --reason and at least one hour");
+            }
+            let silence = store.add_silence(
+                &NewSilence {
+                    matcher,
+                    author: person(author),
+                    reason,
+                    expires_at: now + chrono::Duration::hours(i64::from(hours)),
+                },
+                now,
+            )?;
+            say!("{}", serde_json::to_string(&silence)?);
+        }
+        SilencesCommand::List { all, json } => {
+            let listed = store.silences(all, now)?;
+            if json {
+                say!("{}", serde_json::to_string(&listed)?);
+            } else {
+                for silence in listed {
+                    say!(
+                        "{:>4} {:?} until {} by {}: {}",
+                        silence.id,
+                        silence.matcher,
+                        silence.expires_at,
+                        silence.author,
+                        silence.reason
+                    );
+                }
+            }
+        }
+        SilencesCommand::Revoke { id, reason, by } => {
+            let silence = store.revoke_silence(id, &person(by), &reason, now)?;
+            say!("{}", serde_json::to_string(&silence)?);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NotifyCommand {
+    /// Send a test message through every channel of every member of a committee, now,
+    /// bypassing the outbox, and print what each gateway answered.
+    Test {
+        /// The committee's id (from the committees file).
+        #[arg(long)]
+        committee: String,
+    },
+}
+
+pub fn notify(command: NotifyCommand, context: &Context) -> anyhow::Result<ExitCode> {
+    let NotifyCommand::Test { committee } = command;
+    let pipeline = Pipeline::load(context)?;
+    let Some(committees) = &pipeline.committees else {
+        bail!("no committees file ([delivery] committees in the configuration)");
+    };
+    let Some(found) = committees.get(&committee) else {
+        bail!("no committee {committee:?} in the committees file");
+    };
+    let channels = Channels::from_config(&context.config.delivery)?;
+    let stamp = Utc::now().format("%Y-%m-%dT%H:%M:%S+00:00").to_string();
+    let mut failures = 0;
+    for member in &found.members {
+        for &channel in &member.channels {
+            let Some(address) = member.address(channel) else {
+                continue;
+            };
+            let key = IdempotencyKey::new(format!(
+                "test|{committee}|{}|{}|{stamp}",
+                member.id,
+                channel.as_str()
+            ))?;
+            let text = format!(
+                "VIGIE TEST {}: message d'essai, aucune action requise.",
+                found.name
+            );
+            let result = match channel {
+                vigie_delivery::Channel::Sms => match &channels.sms {
+                    Some(gateway) => gateway
+                        .send(&SmsMessage {
+                            to: address.to_owned(),
+                            text: text.clone(),
+                            idempotency_key: key,
+                        })
+                        .map_err(|error| error.to_string()),
+                    None => Err("no SMS gateway configured".to_owned()),
+                },
+                vigie_delivery::Channel::Email => match &channels.email {
+                    Some(server) => server
+                        .send(&EmailMessage {
+                            to: address.to_owned(),
+                            content: EmailContent {
+                                subject: format!("[VIGIE TEST] {}", found.name),
+                                html: format!("<p>{}</p>", html_escape(&text)),
+                                text: text.clone(),
+                            },
+                            idempotency_key: key,
+                        })
+                        .map_err(|error| error.to_string()),
+                    None => Err("no email server configured".to_owned()),
+                },
+            };
+            match result {
+                Ok(id) => say!("{} {}: sent ({id})", member.id, channel.as_str()),
+                Err(error) => {
+                    failures += 1;
+                    say!("{} {}: FAILED: {error}", member.id, channel.as_str());
+                }
+            }
+        }
+    }
+    Ok(if failures == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}

@@ -1,0 +1,574 @@
+//! Warnings reach committees through real channels: `vigie warn` records transitions and
+//! their notifications, `vigie dispatch` sends them to a JSON SMS gateway written here (an
+//! HTTP server on a loopback port that can be slow or down) and to a real SMTP server
+//! (aiosmtpd, from the Python venv `scripts/test.sh` prepares).
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::post;
+use geo::InteriorPoint;
+use serde_json::{Value, json};
+use support::repository;
+use vigie_domain::{ZoneLevel, ZoneSet};
+
+// --- the SMS gateway ---------------------------------------------------------------------
+
+#[derive(Default)]
+struct GatewayState {
+    received: Vec<Value>,
+    refused: usize,
+}
+
+/// A JSON SMS gateway (`POST /send {to, message, idempotency_key}` → `{id}`) that can answer
+/// slowly, or 503 until a given instant.
+struct SmsGateway {
+    address: SocketAddr,
+    state: Arc<Mutex<GatewayState>>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+#[derive(Clone)]
+struct Behaviour {
+    state: Arc<Mutex<GatewayState>>,
+    delay: Duration,
+    down_until: Option<Instant>,
+}
+
+async fn send(
+    State(behaviour): State<Behaviour>,
+    Json(body): Json<Value>,
+) -> (StatusCode, Json<Value>) {
+    if behaviour
+        .down_until
+        .is_some_and(|until| Instant::now() < until)
+    {
+        behaviour.state.lock().unwrap().refused += 1;
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"error": "maintenance"})),
+        );
+    }
+    tokio::time::sleep(behaviour.delay).await;
+    let mut state = behaviour.state.lock().unwrap();
+    state.received.push(body);
+    let id = format!("gw-{}", state.received.len());
+    (StatusCode::OK, Json(json!({ "id": id })))
+}
+
+impl SmsGateway {
+    fn start(delay: Duration, down_for: Option<Duration>) -> SmsGateway {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let state = Arc::new(Mutex::new(GatewayState::default()));
+        let behaviour = Behaviour {
+            state: state.clone(),
+            delay,
+            down_until: down_for.map(|wait| Instant::now() + wait),
+        };
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let address = listener.local_addr().unwrap();
+        let router = axum::Router::new()
+            .route("/send", post(send))
+            .with_state(behaviour);
+        runtime.spawn(async move { axum::serve(listener, router).await });
+        SmsGateway {
+            address,
+            state,
+            _runtime: runtime,
+        }
+    }
+
+    fn received(&self) -> Vec<Value> {
+        self.state.lock().unwrap().received.clone()
+    }
+
+    fn refused(&self) -> usize {
+        self.state.lock().unwrap().refused
+    }
+
+    /// Messages received per phone number.
+    fn per_phone(&self) -> BTreeMap<String, usize> {
+        let mut counts = BTreeMap::new();
+        for message in self.received() {
+            *counts
+                .entry(message["to"].as_str().unwrap().to_owned())
+                .or_insert(0) += 1;
+        }
+        counts
+    }
+}
+
+// --- the SMTP server ---------------------------------------------------------------------
+
+struct SmtpServer {
+    child: Child,
+    address: SocketAddr,
+    maildir: tempfile::TempDir,
+}
+
+impl SmtpServer {
+    fn start() -> SmtpServer {
+        let python = std::env::var_os("VIGIE_TEST_PYTHON")
+            .filter(|path| !path.is_empty())
+            .map(PathBuf::from)
+            .expect(
+                "VIGIE_TEST_PYTHON is not set: these tests need a Python with aiosmtpd. Run \
+                 scripts/test.sh, which prepares it",
+            );
+        let maildir = tempfile::tempdir().unwrap();
+        let address = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let child = Command::new(&python)
+            .args(["-m", "aiosmtpd", "-n", "-l"])
+            .arg(address.to_string())
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(maildir.path().join("mail"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("aiosmtpd starts");
+        let mut server = SmtpServer {
+            child,
+            address,
+            maildir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(address).is_err() {
+            if let Ok(Some(status)) = server.child.try_wait() {
+                panic!("aiosmtpd exited early ({status}): run scripts/test.sh");
+            }
+            assert!(Instant::now() < deadline, "aiosmtpd did not listen");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        server
+    }
+
+    /// Received messages, as raw text.
+    fn messages(&self) -> Vec<String> {
+        let new = self.maildir.path().join("mail/new");
+        let mut files: Vec<PathBuf> = std::fs::read_dir(new)
+            .map(|entries| entries.map(|entry| entry.unwrap().path()).collect())
+            .unwrap_or_default();
+        files.sort();
+        files
+            .iter()
+            .map(|file| String::from_utf8_lossy(&std::fs::read(file).unwrap()).into_owned())
+            .collect()
+    }
+
+    /// Messages received per recipient address.
+    fn per_recipient(&self) -> BTreeMap<String, usize> {
+        let mut counts = BTreeMap::new();
+        for message in self.messages() {
+            let to = message
+                .lines()
+                .find_map(|line| line.strip_prefix("To: "))
+                .expect("a To header")
+                .trim()
+                .to_owned();
+            *counts.entry(to).or_insert(0) += 1;
+        }
+        counts
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+// --- a deployment -------------------------------------------------------------------------
+
+fn mali() -> ZoneSet {
+    vigie_spatial::codec::decode(include_bytes!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../data/zones/mali-2015.vzs"
+    )))
+    .expect("the reference zone set decodes")
+}
+
+/// `count` communes of the Mopti region (`ML05`), with a point inside each.
+fn mopti_communes(count: usize) -> Vec<(String, f64, f64)> {
+    let zones = mali();
+    let communes: Vec<(String, f64, f64)> = zones
+        .zones(ZoneLevel::Commune)
+        .iter()
+        .filter(|zone| zone.id.as_str().starts_with("ML05"))
+        .take(count)
+        .map(|zone| {
+            let point = zone.geometry.interior_point().expect("a point inside");
+            (zone.id.to_string(), point.x(), point.y())
+        })
+        .collect();
+    assert_eq!(communes.len(), count);
+    communes
+}
+
+const HEADER: &str = "event_id_cnty,event_date,year,time_precision,disorder_type,event_type,\
+sub_event_type,actor1,assoc_actor_1,inter1,actor2,assoc_actor_2,inter2,interaction,\
+civilian_targeting,iso,region,country,admin1,admin2,admin3,location,latitude,longitude,\
+geo_precision,source,source_scale,notes,fatalities,tags,timestamp";
+
+/// An ACLED file with one attack on civilians in each commune, on `date`.
+fn events_file(
+    directory: &Path,
+    name: &str,
+    first_id: usize,
+    communes: &[(String, f64, f64)],
+    date: &str,
+) -> PathBuf {
+    let mut text = format!("{HEADER}\n");
+    for (offset, (_, lon, lat)) in communes.iter().enumerate() {
+        text.push_str(&format!(
+            "MLI{id},{date},2024,1,Political violence,Violence against civilians,Attack,\
+Unidentified Armed Group (Mali),,3,Civilians (Mali),,7,37,Civilian targeting,466,\
+Western Africa,Mali,Mopti,,,Village,{lat:.5},{lon:.5},1,Test,Local,Test event.,2,,1700000000\n",
+            id = first_id + offset
+        ));
+    }
+    let path = directory.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// A member per number in `members`, all on one regional committee for Mopti.
+fn committees_file(directory: &Path, members: usize, group_wait: &str) -> PathBuf {
+    let mut text = format!(
+        "[defaults.grouping]\ngroup_wait = \"{group_wait}\"\ngroup_interval = \"0s\"\n\
+         repeat_interval = \"24h\"\n\n[defaults.storm_guard]\ncapacity = 100\nrefill_per_hour = 100\n\n\
+         [[committee]]\nid = \"crs-mopti\"\nname = \"Comité régional de Mopti\"\n\
+         kind = \"regional\"\nzones = [\"ML05\"]\n"
+    );
+    for member in 1..=members {
+        text.push_str(&format!(
+            "\n[[committee.member]]\nid = \"m{member:02}\"\nname = \"Membre {member}\"\n\
+             phone = \"+44 7700 900{member:03}\"\nemail = \"m{member:02}@example.org\"\n\
+             channels = [\"sms\", \"email\"]\n"
+        ));
+    }
+    let path = directory.join("committees.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+const RULES: &str = r#"
+[[rule]]
+id = "un-incident"
+rationale = "Test rule: one attack on civilians opens a vigilance in its commune."
+kind = "threshold"
+zone_level = "commune"
+window_days = 7
+keep_for_days = 0
+filter = { event_types = ["Violence against civilians"] }
+vigilance = { enter = { events = 1 } }
+"#;
+
+struct Deployment {
+    directory: tempfile::TempDir,
+    config: PathBuf,
+}
+
+impl Deployment {
+    fn new(
+        members: usize,
+        group_wait: &str,
+        gateway: &SmsGateway,
+        smtp: &SmtpServer,
+    ) -> Deployment {
+        let directory = tempfile::tempdir().unwrap();
+        committees_file(directory.path(), members, group_wait);
+        std::fs::write(directory.path().join("rules.toml"), RULES).unwrap();
+        let config = directory.path().join("vigie.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[store]\ndatabase = \"vigie.sqlite3\"\n\n[delivery]\ncommittees = \"committees.toml\"\n\
+                 rules = \"rules.toml\"\nlease_seconds = 2\nbackoff_initial_ms = 100\n\
+                 backoff_max_ms = 500\nmax_attempts = 200\npoll_interval_ms = 50\n\n\
+                 [delivery.sms]\nprovider = \"webhook\"\nurl = \"http://{}/send\"\ntimeout_seconds = 5\n\n\
+                 [delivery.email]\nprovider = \"smtp\"\nhost = \"127.0.0.1\"\nport = {}\n\
+                 security = \"plain\"\nfrom = \"Vigie <vigie@example.org>\"\n",
+                gateway.address,
+                smtp.address.port()
+            ),
+        )
+        .unwrap();
+        Deployment { directory, config }
+    }
+
+    fn command(&self, arguments: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_vigie"));
+        command
+            .arg("--config")
+            .arg(&self.config)
+            .args(arguments)
+            .current_dir(repository());
+        command
+    }
+
+    fn run(&self, arguments: &[&str]) -> String {
+        let output = self.command(arguments).output().unwrap();
+        assert!(
+            output.status.success(),
+            "vigie {arguments:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    fn json(&self, arguments: &[&str]) -> Value {
+        serde_json::from_str(&self.run(arguments)).unwrap()
+    }
+
+    fn ingest(&self, name: &str, first_id: usize, communes: &[(String, f64, f64)], date: &str) {
+        let file = events_file(self.directory.path(), name, first_id, communes, date);
+        let totals = self.json(&["ingest", "acled", file.to_str().unwrap(), "--json"]);
+        assert_eq!(totals["inserted"].as_u64().unwrap(), communes.len() as u64);
+    }
+
+    fn outbox(&self) -> Vec<Value> {
+        self.json(&["outbox", "list", "--limit", "10000", "--json"])
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+}
+
+fn phones(members: usize) -> Vec<String> {
+    (1..=members)
+        .map(|member| format!("+447700900{member:03}"))
+        .collect()
+}
+
+fn emails(members: usize) -> Vec<String> {
+    (1..=members)
+        .map(|member| format!("m{member:02}@example.org"))
+        .collect()
+}
+
+#[test]
+fn twenty_communes_opening_within_the_group_wait_make_one_message_per_member_and_channel() {
+    let gateway = SmsGateway::start(Duration::ZERO, None);
+    let smtp = SmtpServer::start();
+    let deployment = Deployment::new(3, "4s", &gateway, &smtp);
+    let communes = mopti_communes(20);
+    // Two bursts of ten communes, a second apart, as two engine runs see them.
+    deployment.ingest("first.csv", 1, &communes[..10], "2024-03-20");
+    let first = deployment.json(&["warn", "--until", "2024-03-20", "--json"]);
+    assert_eq!(first["fresh_transitions"], 10, "{first}");
+    std::thread::sleep(Duration::from_secs(1));
+    deployment.ingest("second.csv", 101, &communes[10..], "2024-03-20");
+    let second = deployment.json(&["warn", "--until", "2024-03-20", "--json"]);
+    assert_eq!(second["new_warnings"], 10, "{second}");
+    // Running the engine again records nothing new.
+    let again = deployment.json(&["warn", "--until", "2024-03-20", "--json"]);
+    assert_eq!(
+        (
+            again["new_warnings"].as_u64(),
+            again["new_notifications"].as_u64()
+        ),
+        (Some(0), Some(0))
+    );
+
+    let rows = deployment.outbox();
+    assert_eq!(
+        rows.len(),
+        20 * 3 * 2,
+        "one row per transition, member and channel"
+    );
+    deployment.run(&["dispatch", "--until-idle", "--max-seconds", "60"]);
+
+    assert_eq!(
+        gateway.received().len(),
+        3,
+        "one SMS per member: {:?}",
+        gateway.received()
+    );
+    assert_eq!(
+        gateway.per_phone().keys().cloned().collect::<Vec<_>>(),
+        phones(3)
+    );
+    assert_eq!(
+        smtp.per_recipient().keys().cloned().collect::<Vec<_>>(),
+        emails(3)
+    );
+    assert_eq!(smtp.messages().len(), 3, "one email per member");
+    for sms in gateway.received() {
+        let text = sms["message"].as_str().unwrap();
+        assert!(text.starts_with("VIGIE VIGILANCE"), "{text}");
+        assert!(text.chars().count() <= 2 * 153, "{text}");
+    }
+    let rows = deployment.outbox();
+    assert!(rows.iter().all(|row| row["status"] == "sent"), "{rows:?}");
+    let mut groups = std::collections::BTreeSet::new();
+    for row in &rows {
+        groups.insert((
+            row["recipient"].clone().to_string(),
+            row["channel"].to_string(),
+            row["group_id"].to_string(),
+        ));
+        // The outbox names members, never their numbers or addresses.
+        let text = row.to_string();
+        assert!(
+            !text.contains("+447700") && !text.contains("m01@") && !text.contains("m02@"),
+            "{text}"
+        );
+    }
+    assert_eq!(groups.len(), 6, "each member and channel had one message");
+}
+
+#[test]
+fn a_dispatcher_killed_mid_burst_delivers_everything_once_restarted() {
+    // A slow gateway, so that the kill lands in the middle of the burst.
+    let gateway = SmsGateway::start(Duration::from_millis(150), None);
+    let smtp = SmtpServer::start();
+    let members = 30;
+    let deployment = Deployment::new(members, "0s", &gateway, &smtp);
+    deployment.ingest("burst.csv", 1, &mopti_communes(5), "2024-05-02");
+    deployment.run(&["warn", "--until", "2024-05-02"]);
+
+    let mut child = deployment
+        .command(&["dispatch"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while gateway.received().len() < 5 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the dispatcher sent nothing"
+        );
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the dispatcher stopped by itself: {status}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL: no cleanup, leases left behind
+    child.wait().unwrap();
+    let before_restart = gateway.received().len();
+    assert!(
+        before_restart < members,
+        "killed before the end of the burst"
+    );
+
+    deployment.run(&["dispatch", "--until-idle", "--max-seconds", "120"]);
+
+    let per_phone = gateway.per_phone();
+    assert_eq!(
+        per_phone.keys().cloned().collect::<Vec<_>>(),
+        phones(members),
+        "every member got an SMS"
+    );
+    let per_email = smtp.per_recipient();
+    assert_eq!(
+        per_email.keys().cloned().collect::<Vec<_>>(),
+        emails(members),
+        "every member got an email"
+    );
+    // Only what was in flight at the kill may go twice: one message at most per channel,
+    // as this dispatcher sends one message at a time.
+    let sms_duplicates: usize = per_phone.values().map(|count| count - 1).sum();
+    let email_duplicates: usize = per_email.values().map(|count| count - 1).sum();
+    assert!(
+        sms_duplicates + email_duplicates <= 1,
+        "{per_phone:?} {per_email:?}"
+    );
+    let rows = deployment.outbox();
+    assert!(rows.iter().all(|row| row["status"] == "sent"), "{rows:?}");
+}
+
+#[test]
+fn a_gateway_outage_loses_nothing_and_delivers_once_it_returns() {
+    // Down for four seconds (a ten-minute outage, with backoff scaled to match).
+    let gateway = SmsGateway::start(Duration::ZERO, Some(Duration::from_secs(4)));
+    let smtp = SmtpServer::start();
+    let deployment = Deployment::new(5, "0s", &gateway, &smtp);
+    deployment.ingest("outage.csv", 1, &mopti_communes(3), "2024-07-14");
+    deployment.run(&["warn", "--until", "2024-07-14"]);
+    let totals = deployment.json(&["dispatch", "--until-idle", "--max-seconds", "60", "--json"]);
+
+    assert!(gateway.refused() > 0, "the gateway was down for a while");
+    assert!(totals["failed"].as_u64().unwrap() > 0, "{totals}");
+    assert_eq!(
+        gateway.per_phone().keys().cloned().collect::<Vec<_>>(),
+        phones(5)
+    );
+    assert!(
+        gateway.per_phone().values().all(|&count| count == 1),
+        "{:?}",
+        gateway.per_phone()
+    );
+    assert_eq!(
+        smtp.messages().len(),
+        5,
+        "email was not held up by the SMS outage"
+    );
+    let rows = deployment.outbox();
+    assert!(rows.iter().all(|row| row["status"] == "sent"), "{rows:?}");
+    assert!(
+        rows.iter()
+            .any(|row| row["channel"] == "sms" && row["attempts"].as_u64().unwrap() > 1),
+        "SMS rows were retried"
+    );
+}
+
+#[test]
+fn a_committee_test_reaches_every_member_channel_and_bad_settings_name_their_key() {
+    let gateway = SmsGateway::start(Duration::ZERO, None);
+    let smtp = SmtpServer::start();
+    let deployment = Deployment::new(2, "0s", &gateway, &smtp);
+    let printed = deployment.run(&["notify", "test", "--committee", "crs-mopti"]);
+    assert_eq!(printed.matches(": sent").count(), 4, "{printed}");
+    assert_eq!(gateway.received().len(), 2);
+    assert!(
+        gateway.received()[0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("VIGIE TEST")
+    );
+    assert_eq!(smtp.messages().len(), 2);
+
+    let unknown = deployment
+        .command(&["notify", "test", "--committee", "nobody"])
+        .output()
+        .unwrap();
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("nobody"));
+
+    // A committees file with a mistake fails every delivery command, naming the key.
+    std::fs::write(
+        deployment.directory.path().join("committees.toml"),
+        "[[committee]]\nid = \"c\"\nname = \"C\"\nkind = \"regional\"\nzones = [\"ML05\"]\ncolour = \"red\"\n",
+    )
+    .unwrap();
+    let broken = deployment
+        .command(&["warn", "--until", "2024-01-01"])
+        .output()
+        .unwrap();
+    assert!(!broken.status.success());
+    let message = String::from_utf8_lossy(&broken.stderr);
+    assert!(
+        message.contains("colour") && message.contains("committees.toml"),
+        "{message}"
+    );
+}
