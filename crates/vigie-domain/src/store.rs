@@ -10,10 +10,11 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::{
-    Deletion, EventSource, ImportCounts, LocatedEvent, NewNotification, NewReport, NewReporter,
-    NewSilence, Notification, NotificationQuery, OpenEpisode, OutboxStats, QuarantineRecord,
-    ReceiptStatus, RecordOutcome, RecordedReport, Report, ReportReview, ReportStatus, Reporter,
-    Silence, StoredWarning, WarningQuery, WarningRecord, ZoneId,
+    ApiKey, Deletion, EventSource, ImportCounts, LocatedEvent, NewApiKey, NewNotification,
+    NewReport, NewReporter, NewSilence, Notification, NotificationQuery, OpenEpisode, OutboxStats,
+    QuarantineRecord, ReceiptStatus, RecordOutcome, RecordedReport, Report, ReportReview,
+    ReportStatus, Reporter, Silence, StoredWarning, StreamEntry, StreamKind, WarningQuery,
+    WarningRecord, ZoneId,
 };
 
 /// A storage failure.
@@ -241,6 +242,44 @@ pub trait Store: DeliveryStore + Send + Sync {
 
     /// The audit trail of one report, oldest first.
     fn report_reviews(&self, id: i64) -> Result<Vec<ReportReview>, StoreError>;
+
+    // --- API keys (see [`crate::ApiKey`]: only hashes are stored) ---
+
+    /// Stores a new key. [`StoreError::Conflict`] if its hash is already stored.
+    fn create_api_key(&self, key: &NewApiKey) -> Result<ApiKey, StoreError>;
+
+    /// The key with this SHA-256, revoked or not.
+    fn api_key_by_hash(&self, secret_sha256: &[u8]) -> Result<Option<ApiKey>, StoreError>;
+
+    /// Every key, revoked ones included, by id.
+    fn api_keys(&self) -> Result<Vec<ApiKey>, StoreError>;
+
+    /// Revokes a key: it opens nothing from then on. [`StoreError::NotFound`] for an unknown
+    /// id, [`StoreError::Conflict`] for a key already revoked.
+    fn revoke_api_key(&self, id: i64) -> Result<ApiKey, StoreError>;
+
+    /// Records that a key was used at `at` (callers throttle this: it is a write).
+    fn record_api_key_use(&self, id: i64, at: DateTime<Utc>) -> Result<(), StoreError>;
+
+    // --- the live stream's log (see [`crate::StreamEntry`]) ---
+
+    /// Up to `limit` entries with an id above `after_id`, by increasing id. Ids increase in
+    /// commit order, so reading on from the last id seen never misses an entry.
+    fn stream_since(&self, after_id: i64, limit: u32) -> Result<Vec<StreamEntry>, StoreError>;
+
+    /// The id of the latest entry (0 when the log is empty).
+    fn stream_head(&self) -> Result<i64, StoreError>;
+
+    /// Appends an entry for a change the store does not log itself (hotspot
+    /// recomputations); returns its id. Events, reports and warnings are logged by the
+    /// methods that store them, in their transaction: publishing those kinds here is a
+    /// [`StoreError::Conflict`].
+    fn publish_stream(
+        &self,
+        kind: StreamKind,
+        ref_id: i64,
+        payload: &serde_json::Value,
+    ) -> Result<i64, StoreError>;
 }
 
 /// The storage side of delivery: warning transitions, the notification outbox, silences, and

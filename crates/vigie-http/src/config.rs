@@ -62,6 +62,53 @@ pub struct SmsSyncConfig {
     pub secret: Secret,
 }
 
+/// The JSON webhook gateway's delivery receipts, authenticated by a bearer token.
+#[derive(Debug, Clone)]
+pub struct WebhookReceiptsConfig {
+    /// The token the gateway sends as `Authorization: Bearer …` (at least 16 characters).
+    pub bearer_token: Secret,
+}
+
+/// Delivery-receipt callbacks from the outbound gateways (`/webhooks/receipts/…`). A gateway
+/// left `None` is switched off: its route answers 404.
+#[derive(Debug, Clone, Default)]
+pub struct ReceiptsConfig {
+    /// Africa's Talking delivery reports: the secret token in the callback URL (a different
+    /// one from the inbound SMS callback's).
+    pub africas_talking: Option<AfricasTalkingConfig>,
+    /// Twilio status callbacks: signed with the account's auth token over the public URL,
+    /// like the inbound webhook (usually the same settings).
+    pub twilio: Option<TwilioConfig>,
+    /// The JSON webhook gateway.
+    pub webhook: Option<WebhookReceiptsConfig>,
+}
+
+/// The public CAP feed and messages (`/cap/feed.atom`, `/cap/{identifier}.xml`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CapConfig {
+    /// The CAP `sender` (default `vigie@vigie.invalid`; no spaces, commas, `<` or `&`).
+    pub sender: String,
+    /// The public base URL links are made absolute with (`https://vigie.example.org`); when
+    /// `None`, `http://` and the request's Host header.
+    pub public_base_url: Option<String>,
+    /// The most points an area polygon may have, closing point included (default 100).
+    pub max_polygon_points: usize,
+    /// Days a closed episode's Cancel stays in the feed after it was sent (default 2), so
+    /// readers polling the feed learn of the end before the entry drops out.
+    pub cancel_visible_days: u32,
+}
+
+impl Default for CapConfig {
+    fn default() -> Self {
+        CapConfig {
+            sender: vigie_notify::cap::DEFAULT_CAP_SENDER.to_owned(),
+            public_base_url: None,
+            max_polygon_points: vigie_notify::cap::DEFAULT_MAX_POLYGON_POINTS,
+            cancel_visible_days: 2,
+        }
+    }
+}
+
 /// How the intake is configured. A gateway left `None` is switched off: its route answers 404
 /// (SMSSync: 403 in its own format).
 #[derive(Debug, Clone)]
@@ -78,6 +125,10 @@ pub struct IntakeConfig {
     pub request_timeout: Duration,
     /// The language of replies when a message's words do not tell (default French).
     pub default_language: Language,
+    /// Delivery receipts from the outbound gateways (all off by default).
+    pub receipts: ReceiptsConfig,
+    /// The public CAP feed.
+    pub cap: CapConfig,
 }
 
 impl Default for IntakeConfig {
@@ -89,6 +140,8 @@ impl Default for IntakeConfig {
             body_limit_bytes: 16 * 1024,
             request_timeout: Duration::from_secs(10),
             default_language: Language::French,
+            receipts: ReceiptsConfig::default(),
+            cap: CapConfig::default(),
         }
     }
 }
@@ -104,8 +157,9 @@ pub enum ConfigError {
         /// The shortest length accepted.
         minimum: usize,
     },
-    /// The Twilio public URL is not an absolute http(s) URL without a query.
-    #[error("twilio public_base_url must be like https://vigie.example.org (got {0:?})")]
+    /// A public base URL (Twilio's, the CAP feed's) is not an absolute http(s) URL without a
+    /// query.
+    #[error("public_base_url must be like https://vigie.example.org (got {0:?})")]
     InvalidPublicUrl(String),
     /// A limit out of range.
     #[error("{setting} is out of range: {reason}")]
@@ -122,14 +176,41 @@ impl IntakeConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         if let Some(twilio) = &self.twilio {
             require_length("twilio auth_token", &twilio.auth_token, 16)?;
-            let url = twilio.public_base_url.trim_end_matches('/');
-            let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
-            let host = url.split_once("://").map_or("", |(_, rest)| rest);
-            if !scheme_ok || host.is_empty() || host.starts_with('/') || url.contains(['?', '#']) {
-                return Err(ConfigError::InvalidPublicUrl(
-                    twilio.public_base_url.clone(),
-                ));
-            }
+            require_base_url(&twilio.public_base_url)?;
+        }
+        if let Some(africas_talking) = &self.receipts.africas_talking {
+            require_length(
+                "receipts africastalking url_token",
+                &africas_talking.url_token,
+                16,
+            )?;
+        }
+        if let Some(twilio) = &self.receipts.twilio {
+            require_length("receipts twilio auth_token", &twilio.auth_token, 16)?;
+            require_base_url(&twilio.public_base_url)?;
+        }
+        if let Some(webhook) = &self.receipts.webhook {
+            require_length("receipts webhook bearer_token", &webhook.bearer_token, 16)?;
+        }
+        if let Some(base_url) = &self.cap.public_base_url {
+            require_base_url(base_url)?;
+        }
+        let sender = &self.cap.sender;
+        if sender.is_empty()
+            || sender
+                .chars()
+                .any(|character| character.is_whitespace() || matches!(character, ',' | '<' | '&'))
+        {
+            return Err(ConfigError::InvalidLimit {
+                setting: "cap sender",
+                reason: "expected a non-empty name without spaces, commas, '<' or '&'",
+            });
+        }
+        if !(4..=10_000).contains(&self.cap.max_polygon_points) {
+            return Err(ConfigError::InvalidLimit {
+                setting: "cap max_polygon_points",
+                reason: "expected between 4 and 10000",
+            });
         }
         if let Some(africas_talking) = &self.africas_talking {
             require_length("africastalking url_token", &africas_talking.url_token, 16)?;
@@ -151,6 +232,17 @@ impl IntakeConfig {
         }
         Ok(())
     }
+}
+
+/// An absolute http(s) URL with a host and no query or fragment (the configured public base).
+fn require_base_url(base_url: &str) -> Result<(), ConfigError> {
+    let url = base_url.trim_end_matches('/');
+    let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
+    let host = url.split_once("://").map_or("", |(_, rest)| rest);
+    if !scheme_ok || host.is_empty() || host.starts_with('/') || url.contains(['?', '#']) {
+        return Err(ConfigError::InvalidPublicUrl(base_url.to_owned()));
+    }
+    Ok(())
 }
 
 fn require_length(

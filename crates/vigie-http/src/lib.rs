@@ -10,6 +10,11 @@
 //! | `POST /webhooks/sms/africastalking/{token}` | Africa's Talking inbound SMS, secret URL token |
 //! | `POST /webhooks/sms/smssync` | SMSSync Android gateway, shared secret; answers a `send` task |
 //! | `POST /api/reports` | the web report form (JSON) |
+//! | `GET /cap/feed.atom`, `GET /cap/{identifier}.xml` | public CAP 1.2 messages and their Atom feed (see [`cap`]) |
+//! | `POST /webhooks/receipts/{africastalking/{token},twilio,webhook}` | delivery receipts from the SMS gateways (see [`receipts`]) |
+//! | `GET /api/stream` | the live stream: Server-Sent Events, or JSON pages with `poll=true` (see `live.rs`) |
+//! | `GET /api/keys` | the API keys (never their secrets), admin role (see [`StoreApiKeys`]) |
+//! | `GET /healthz`, `GET /metrics` | store reachable; Prometheus text format (see `metrics.rs`) |
 //!
 //! Build an [`AppState`] once (store, geography, [`vigie_domain::PhoneProtector`], config),
 //! hand it to [`router`], and run the router with [`serve`] on a listener.
@@ -21,10 +26,15 @@
 //! lives in one) or a body. The one exception is SMSSync's reply task, which must name the
 //! number the gateway phone answers.
 
+pub mod cap;
 mod config;
 mod error;
 pub mod features;
 mod intake;
+mod keys;
+mod live;
+mod metrics;
+pub mod receipts;
 mod state;
 
 use std::future::Future;
@@ -39,15 +49,28 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use config::{
-    AfricasTalkingConfig, ConfigError, IntakeConfig, Secret, SmsSyncConfig, TwilioConfig,
+    AfricasTalkingConfig, CapConfig, ConfigError, IntakeConfig, ReceiptsConfig, Secret,
+    SmsSyncConfig, TwilioConfig, WebhookReceiptsConfig,
 };
 pub use error::AppError;
 pub use features::{ApiKeys, FeatureCatalog, Role};
+pub use keys::StoreApiKeys;
+pub use live::{LiveHub, StreamSettings};
+pub use metrics::HttpMetrics;
 pub use state::{AppState, Clock};
 
 /// Every route, with the limits: body size (413 beyond `body_limit_bytes`), request timeout
-/// (503 beyond `request_timeout`), and a tracing span per request.
+/// (503 beyond `request_timeout`), a tracing span per request, and request metrics; the live
+/// stream with [`StreamSettings::default`].
 pub fn router(state: AppState) -> Router {
+    router_with_stream(state, StreamSettings::default())
+}
+
+/// [`router`] with other live-stream settings. Each call makes its own stream hub and
+/// request metrics: call it once per server.
+pub fn router_with_stream(state: AppState, stream: StreamSettings) -> Router {
+    let http_metrics = std::sync::Arc::new(HttpMetrics::default());
+    let hub = LiveHub::new(stream);
     let body_limit = state.config.body_limit_bytes;
     let timeout = state.config.request_timeout;
     let layers = ServiceBuilder::new()
@@ -65,8 +88,18 @@ pub fn router(state: AppState) -> Router {
         .fold(features::routes(), |router, route| {
             router.route(route.path, (route.handler)())
         })
+        .merge(cap::routes())
+        .merge(receipts::routes())
+        .merge(keys::routes())
+        .merge(live::routes(state.clone(), hub))
+        .merge(metrics::routes(state.clone(), http_metrics.clone()))
         .fallback(|| async { AppError::not_found() })
         .layer(layers)
+        // Outermost, so that answers the inner layers make (timeouts) are counted too.
+        .layer(axum::middleware::from_fn_with_state(
+            http_metrics,
+            metrics::track,
+        ))
         .with_state(state)
 }
 
@@ -127,13 +160,19 @@ fn request_span(request: &Request) -> tracing::Span {
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then lets requests in flight
-/// finish.
+/// finish. Live streams never finish by themselves: they are told to end when `shutdown`
+/// completes, so that the server can stop.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router)
+    let (closing, signal) = live::closing_signal();
+    let shutdown = async move {
+        shutdown.await;
+        closing.close();
+    };
+    axum::serve(listener, router.layer(axum::Extension(signal)))
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -432,7 +432,10 @@ fn oversized_bodies_are_refused_with_413() {
 fn hostile_texts_never_cause_a_server_error() {
     let server = TestServer::start();
     let hostile = [
-        "😀".repeat(5_000),
+        // Long, but under the body limit once form-encoded (three bytes of `%XX` per byte):
+        // oversized bodies have their own test, and a client still writing when the server
+        // answers 413 can see the connection reset instead of the answer.
+        "😀".repeat(1_000),
         "ALERTE \u{0}\u{0}Bankass\u{0} attaque\u{7}".to_owned(),
         "<script>alert('vigie')</script>".to_owned(),
         "'; DROP TABLE reports; --".to_owned(),

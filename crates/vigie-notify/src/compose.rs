@@ -265,15 +265,30 @@ pub fn sms_text(notice: &WarningNotice, options: SmsOptions) -> SmsText {
     let header = sms_header(notice);
     let tail = prepare(&sms_tail(notice), options);
     let zone_count = notice.zones.len();
-    // Most zones first: the first fitting listing wins.
-    for listed in (1..=zone_count.max(1)).rev() {
-        let text = prepare(
+    let listing = |listed: usize| {
+        prepare(
             &format!("{header}{}{tail}", sms_body(notice, listed)),
             options,
-        );
-        if fits(&text, max_segments) {
-            return finish(text, zone_count.saturating_sub(listed), false);
+        )
+    };
+    // Every zone, when they all fit (no "+N autres" then).
+    let everything = listing(zone_count.max(1));
+    if fits(&everything, max_segments) {
+        return finish(everything, 0, false);
+    }
+    // Otherwise as many as fit: a grouped message may cover a hundred communes, so the
+    // listing grows one zone at a time from one and stops at the first that does not fit,
+    // instead of trying every length from the longest (quadratic in the zones).
+    let mut best = None;
+    for listed in 1..zone_count {
+        let text = listing(listed);
+        if !fits(&text, max_segments) {
+            break;
         }
+        best = Some((text, listed));
+    }
+    if let Some((text, listed)) = best {
+        return finish(text, zone_count - listed, false);
     }
     // Not even one zone fits (a very long name): cut the text before the link.
     let main = prepare(&format!("{header}{}", sms_body(notice, 1)), options);

@@ -64,6 +64,12 @@
 //!   (provider, provider message id) serves delivery receipts. Recipients are member keys:
 //!   a CHECK refuses text that looks like an email address or a phone number.
 //! - `silences`: never deleted; revocation records who, when and why.
+//! - `api_keys (id, name, role, secret_sha256 unique, prefix, created_at, revoked_at,
+//!   last_used_at)`: the SHA-256 of each key, never the key (migration 3).
+//! - `stream_log (id, kind, ref_id, created_at, payload)`: append-only, one entry per import
+//!   batch that changed events, per recorded report and per new warning transition, written
+//!   in the transaction of the change; ids increase in commit order (on PostgreSQL appends
+//!   take an advisory lock held until commit). Payloads hold ids and aggregates only.
 //!
 //! # Delivery
 //!
@@ -125,6 +131,7 @@ mod payload;
 mod postgres;
 mod query;
 mod sqlite;
+mod stream;
 
 use std::sync::Arc;
 

@@ -15,10 +15,12 @@ use vigie_domain::store::{ImportBatch, StoreError};
 use vigie_domain::{
     Deletion, Event, EventFlag, EventLocation, EventSource, ImportCounts, LocatedEvent, NewReport,
     NewReporter, QuarantineRecord, RecordedReport, Report, ReportChannel, ReportReview,
-    ReportStatus, ReportedIncident, SourceFields, StoredVersion, UpsertDecision, decide_upsert,
+    ReportStatus, ReportedIncident, SourceFields, StoredVersion, StreamKind, UpsertDecision,
+    decide_upsert,
 };
 
 use crate::codec::EventWrite;
+use crate::stream;
 
 /// The longest quarantined record kept, in bytes (the domain's limit for `raw`).
 const MAX_QUARANTINE_RAW_BYTES: usize = 64 * 1024;
@@ -143,6 +145,17 @@ pub(crate) trait WriteTransaction {
         withdrawn_at: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
+
+    /// Appends an entry to the stream log; returns its id. Called last in a transaction:
+    /// a backend with concurrent writers (PostgreSQL) serialises appends until commit so
+    /// that ids become visible in increasing order.
+    fn append_stream(
+        &mut self,
+        kind: StreamKind,
+        ref_id: i64,
+        payload: &serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError>;
 }
 
 /// A set of store ids. Ids are sequential integers chosen by the database, not by an
@@ -411,12 +424,18 @@ pub(crate) fn apply_batch(
     };
     let mut newly_counted = Vec::new();
     let mut inserted = 0_usize;
+    let mut changed = Vec::new();
+    let mut updated = 0_u64;
     for known in tracked {
         // Events whose only rows were quarantined as conflicts did nothing to the store.
         let (Some(stored), Some(outcome)) = (known.stored, known.outcome) else {
             continue;
         };
         inserted += usize::from(outcome == EventOutcome::Inserted);
+        if outcome != EventOutcome::Unchanged {
+            updated += u64::from(outcome == EventOutcome::Updated);
+            changed.push(stored.row_id);
+        }
         // An id an earlier batch of this run counted is not counted again, whatever this
         // batch did to it: the totals must add up to the distinct events of the run.
         if tally.counted.contains(&stored.row_id) {
@@ -429,6 +448,12 @@ pub(crate) fn apply_batch(
             EventOutcome::Unchanged => counts.unchanged += 1,
         }
         newly_counted.push(stored.row_id);
+    }
+    // One log entry per batch listing the ids, not one per event: at import speed a row per
+    // event would double the writes.
+    if !changed.is_empty() {
+        let payload = stream::batch_payload(run, inserted as u64, updated, changed);
+        transaction.append_stream(StreamKind::Event, run, &payload, now)?;
     }
     Ok(BatchOutcome {
         counts,
@@ -572,10 +597,14 @@ pub(crate) fn record_report(
         return Ok(RecordedReport::Duplicate { id });
     };
 
+    let mut event_id = None;
     if let (Some(incident), Some((point, location))) = (&report.incident, event_place) {
         let located = community_event(id, report, incident, point, location);
-        transaction.insert_event(&EventWrite::new(&located, None, Some(status), now))?;
+        event_id =
+            Some(transaction.insert_event(&EventWrite::new(&located, None, Some(status), now))?);
     }
+    let payload = stream::report_payload(id, status, report, event_id);
+    transaction.append_stream(StreamKind::Report, id, &payload, now)?;
     Ok(RecordedReport::Created { id, status })
 }
 

@@ -310,6 +310,9 @@ pub struct DeliveryConfig {
     /// How often an idle dispatcher looks for due notifications, milliseconds.
     #[serde(default = "default_poll_ms")]
     pub poll_interval_ms: u64,
+    /// How often `vigie serve` runs the warning engine over the stored events, seconds.
+    #[serde(default = "default_engine_interval")]
+    pub engine_interval_seconds: u64,
     /// The SMS gateway.
     #[serde(default)]
     pub sms: SmsGatewayConfig,
@@ -350,6 +353,10 @@ fn default_poll_ms() -> u64 {
     500
 }
 
+fn default_engine_interval() -> u64 {
+    60
+}
+
 impl Default for DeliveryConfig {
     fn default() -> Self {
         DeliveryConfig {
@@ -363,6 +370,7 @@ impl Default for DeliveryConfig {
             backoff_initial_ms: default_backoff_initial_ms(),
             backoff_max_ms: default_backoff_max_ms(),
             poll_interval_ms: default_poll_ms(),
+            engine_interval_seconds: default_engine_interval(),
             sms: SmsGatewayConfig::default(),
             email: EmailServerConfig::default(),
         }
@@ -567,8 +575,14 @@ impl Config {
         if !(1..=10).contains(&delivery.max_segments) {
             bail!("delivery.max_segments must be between 1 and 10");
         }
-        if delivery.lease_seconds == 0 || delivery.max_attempts == 0 {
-            bail!("delivery.lease_seconds and delivery.max_attempts must be at least 1");
+        if delivery.lease_seconds == 0
+            || delivery.max_attempts == 0
+            || delivery.engine_interval_seconds == 0
+        {
+            bail!(
+                "delivery.lease_seconds, delivery.max_attempts and \
+                 delivery.engine_interval_seconds must be at least 1"
+            );
         }
         if delivery.backoff_initial_ms == 0 || delivery.backoff_max_ms < delivery.backoff_initial_ms
         {

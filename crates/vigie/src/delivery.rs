@@ -263,6 +263,15 @@ fn plan_notifications(
             rows.push(new_notification(planned, channel, not_before)?);
         }
     }
+    // Stored in the order the dispatcher reads them back, one recipient's rows side by side:
+    // marking a grouped message sent then rewrites a few pages, not one page per row.
+    rows.sort_by(|a, b| {
+        (&a.recipient, a.channel, &a.idempotency_key).cmp(&(
+            &b.recipient,
+            b.channel,
+            &b.idempotency_key,
+        ))
+    });
     Ok(rows)
 }
 
@@ -340,7 +349,7 @@ pub struct Dispatcher<'a> {
 }
 
 /// Notifications claimed per round.
-const CLAIM_LIMIT: u32 = 1000;
+const CLAIM_LIMIT: u32 = 10_000;
 
 impl<'a> Dispatcher<'a> {
     /// A dispatcher named after this process (its leases carry the name).

@@ -18,6 +18,7 @@ mod context;
 mod delivery;
 mod geography;
 mod secrets;
+mod workers;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -83,6 +84,9 @@ enum Command {
     /// Replay stored events through the warning rules: the transitions they would have
     /// produced, deterministic to the byte.
     Replay(commands::replay::ReplayArgs),
+    /// The whole service on a SYNTHETIC dataset, nothing to install: prepares a SQLite file
+    /// with the Mali geography and generated events, runs the engine, serves, prints the URL.
+    Demo(commands::demo::DemoArgs),
     /// Run the warning engine over the stored events and record new warnings with the
     /// notifications they cause (one transaction; running it again changes nothing).
     Warn(commands::delivery::WarnArgs),
@@ -97,6 +101,9 @@ enum Command {
     /// Test a committee's channels.
     #[command(subcommand)]
     Notify(commands::delivery::NotifyCommand),
+    /// API keys: create (shown once), list, revoke.
+    #[command(subcommand)]
+    Keys(commands::keys::KeysCommand),
 }
 
 fn main() -> ExitCode {
@@ -151,10 +158,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Monitors(command) => commands::reports::run_monitors(command, &context),
         Command::Hotspots(args) => commands::hotspots::run(args, &context),
         Command::Replay(args) => commands::replay::run(args, &context),
+        Command::Demo(args) => commands::demo::run(args, &context),
         Command::Warn(args) => commands::delivery::warn(args, &context),
         Command::Dispatch(args) => commands::delivery::dispatch(args, &context),
         Command::Outbox(command) => commands::delivery::outbox(command, &context),
         Command::Silences(command) => commands::delivery::silences(command, &context),
         Command::Notify(command) => commands::delivery::notify(command, &context),
+        Command::Keys(command) => commands::keys::run(command, &context),
     }
 }

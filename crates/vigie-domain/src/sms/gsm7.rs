@@ -42,6 +42,21 @@ fn is_extension(character: char) -> bool {
 /// The septets one GSM-7 character costs: 1 in the basic set, 2 in the extension table, `None`
 /// outside GSM-7.
 fn septet_cost(character: char) -> Option<usize> {
+    // ASCII is almost every character of a message: answer it without searching the tables
+    // (the test below checks this against them).
+    if character.is_ascii() {
+        return match character {
+            'a'..='z' | 'A'..='Z' | '0'..='9' => Some(1),
+            ' ' | '!' | '"' | '#' | '$' | '%' | '&' | '\'' | '(' | ')' | '*' | '+' | ',' | '-'
+            | '.' | '/' | ':' | ';' | '<' | '=' | '>' | '?' | '@' | '_' | '\n' | '\r' => Some(1),
+            '^' | '{' | '}' | '\\' | '[' | '~' | ']' | '|' | '\u{c}' => Some(2),
+            _ => None,
+        };
+    }
+    septet_cost_from_tables(character)
+}
+
+fn septet_cost_from_tables(character: char) -> Option<usize> {
     if is_basic(character) {
         Some(1)
     } else if is_extension(character) {
@@ -228,6 +243,18 @@ pub(crate) fn truncate_to_septets(text: &str, budget: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_ascii_shortcut_agrees_with_the_tables() {
+        for code in 0u8..128 {
+            let character = char::from(code);
+            assert_eq!(
+                septet_cost(character),
+                septet_cost_from_tables(character),
+                "{character:?}"
+            );
+        }
+    }
 
     #[test]
     fn the_alphabet_has_128_basic_characters_and_ten_extensions() {

@@ -1,43 +1,15 @@
 //! Who is calling: the bearer key of a request, resolved to a role by an [`ApiKeys`] backend.
 //!
-//! This module decides only "may this request read that collection"; issuing, hashing and
-//! revoking keys belongs to the backend the binary wires in.
-
-use std::fmt;
+//! This module decides only "may this request read that"; issuing, hashing and revoking keys
+//! belongs to the backend the binary wires in ([`crate::StoreApiKeys`], over the store).
 
 use axum::http::{HeaderMap, header};
 
 use crate::error::AppError;
 
-/// What a key lets its holder do. Roles are ordered: each may do everything the one before
-/// it may.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Role {
-    /// Event rows (including ACLED-derived ones) and community reports coarsened to their
-    /// commune.
-    Researcher,
-    /// Reports with text and exact location (never reporter identity); reviews reports.
-    Analyst,
-    /// Committees, keys, silences, rules.
-    Admin,
-}
-
-impl Role {
-    /// The lowercase name used in configuration and answers.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Researcher => "researcher",
-            Role::Analyst => "analyst",
-            Role::Admin => "admin",
-        }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.write_str(self.as_str())
-    }
-}
+/// What a key lets its holder do: the domain's [`vigie_domain::ApiRole`] (roles are ordered:
+/// each may do everything the one before it may; no key is the public).
+pub use vigie_domain::ApiRole as Role;
 
 /// Resolves API keys to roles. The real backend (keys stored hashed, revocable) is wired in by
 /// the binary; without one, every keyed collection answers 401.
@@ -65,20 +37,57 @@ pub(crate) fn require_role(
     minimum: Role,
     collection: &str,
 ) -> Result<Role, AppError> {
+    require_role_for(
+        keys,
+        headers,
+        minimum,
+        &format!("the items of collection `{collection}`"),
+    )
+}
+
+/// Like [`require_role`] for any resource: `what` names it in the problem ("the key list").
+pub(crate) fn require_role_for(
+    keys: Option<&dyn ApiKeys>,
+    headers: &HeaderMap,
+    minimum: Role,
+    what: &str,
+) -> Result<Role, AppError> {
     let role = bearer_token(headers)
         .and_then(|token| keys.and_then(|keys| keys.role_of(token)))
         .ok_or_else(|| {
             AppError::unauthorized(format!(
-                "the items of collection `{collection}` need an API key \
-                 (header `Authorization: Bearer <key>`)"
+                "{what} need an API key (header `Authorization: Bearer <key>`)"
             ))
         })?;
     if role < minimum {
         return Err(AppError::forbidden(format!(
-            "the items of collection `{collection}` need the {minimum} role"
+            "{what} need the {minimum} role"
         )));
     }
     Ok(role)
+}
+
+/// The role of a request that may come without a key: `None` for the public (no
+/// `Authorization` header), a 401 problem for a key that is sent but unknown, revoked or
+/// malformed (a caller who meant to use a key learns that it does not work, rather than
+/// silently getting the public view).
+pub(crate) fn optional_role(
+    keys: Option<&dyn ApiKeys>,
+    headers: &HeaderMap,
+    what: &str,
+) -> Result<Option<Role>, AppError> {
+    if !headers.contains_key(header::AUTHORIZATION) {
+        return Ok(None);
+    }
+    bearer_token(headers)
+        .and_then(|token| keys.and_then(|keys| keys.role_of(token)))
+        .map(Some)
+        .ok_or_else(|| {
+            AppError::unauthorized(format!(
+                "{what}: the API key sent is not a live key (header \
+                 `Authorization: Bearer <key>`; send none for the public view)"
+            ))
+        })
 }
 
 #[cfg(test)]
@@ -139,5 +148,17 @@ mod tests {
         );
         let no_backend = require_role(None, &headers("Bearer k-research"), Role::Researcher, "x");
         assert_eq!(no_backend.unwrap_err().status(), 401);
+    }
+
+    #[test]
+    fn no_key_is_the_public_but_a_bad_key_is_refused() {
+        let keys = FixedKeys(HashMap::from([("k-admin", Role::Admin)]));
+        let role = |headers: &HeaderMap| {
+            optional_role(Some(&keys), headers, "the stream").map_err(|error| error.status())
+        };
+        assert_eq!(role(&HeaderMap::new()), Ok(None));
+        assert_eq!(role(&headers("Bearer k-admin")), Ok(Some(Role::Admin)));
+        assert_eq!(role(&headers("Bearer nope")).unwrap_err(), 401);
+        assert_eq!(role(&headers("Basic k-admin")).unwrap_err(), 401);
     }
 }

@@ -36,6 +36,7 @@ use axum::routing::{MethodRouter, get};
 use serde_json::{Value, json};
 
 pub use auth::{ApiKeys, Role};
+pub(crate) use auth::{optional_role, require_role_for};
 pub use catalog::FeatureCatalog;
 pub use params::{DEFAULT_LIMIT, DEFAULT_TOLERANCE_DEGREES, MAX_LIMIT};
 
@@ -154,7 +155,7 @@ pub(crate) fn routes() -> axum::Router<AppState> {
 
 /// The API's base URL as the client addressed it: `http://` and the Host header (checked to be
 /// a plain host[:port]). Behind a TLS proxy, a configured public base URL should replace this.
-fn base_url(headers: &HeaderMap) -> String {
+pub(crate) fn base_url(headers: &HeaderMap) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|value| value.to_str().ok())

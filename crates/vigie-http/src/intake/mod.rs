@@ -11,7 +11,7 @@
 //! Logs name the channel, the sender's pseudonym and the report id; never a number or a text.
 
 pub(crate) mod africastalking;
-mod fields;
+pub(crate) mod fields;
 mod placement;
 pub(crate) mod smssync;
 pub(crate) mod twilio;

@@ -22,7 +22,7 @@ use crate::config::{Secret, TwilioConfig};
 use crate::error::AppError;
 use crate::state::AppState;
 
-const SIGNATURE_HEADER: &str = "x-twilio-signature";
+pub(crate) const SIGNATURE_HEADER: &str = "x-twilio-signature";
 
 /// Receives one SMS from Twilio.
 pub(crate) async fn receive(
@@ -61,7 +61,7 @@ pub(crate) async fn receive(
 }
 
 /// The URL Twilio signed: the configured public base and the path and query it called.
-fn signed_url(twilio: &TwilioConfig, path_and_query: &str) -> String {
+pub(crate) fn signed_url(twilio: &TwilioConfig, path_and_query: &str) -> String {
     format!(
         "{}{}",
         twilio.public_base_url.trim_end_matches('/'),
@@ -83,7 +83,7 @@ pub(crate) fn signature(auth_token: &str, url: &str, parameters: &[(String, Stri
     STANDARD.encode(mac.finalize().into_bytes())
 }
 
-fn signature_matches(
+pub(crate) fn signature_matches(
     auth_token: &Secret,
     url: &str,
     parameters: &[(String, String)],

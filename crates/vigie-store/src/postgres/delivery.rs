@@ -26,7 +26,7 @@ use crate::delivery::{
 const INSERT_WARNING: &str = "INSERT INTO warnings (episode, rule, zone_id, zone_level, \
     zone_name, kind, level, previous_level, transition_day, evidence, late, inhibited_by, \
     recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
-    ON CONFLICT DO NOTHING";
+    ON CONFLICT DO NOTHING RETURNING id";
 
 const INSERT_NOTIFICATION: &str = "INSERT INTO notifications (idempotency_key, committee, \
     recipient, channel, zone_id, level, payload, not_before, status, suppression, \
@@ -162,12 +162,13 @@ fn load_silence(
         .transpose()
 }
 
+/// Stores a transition; its store id, or `None` when it was already stored.
 fn insert_warning(
     transaction: &mut PgTransaction<'_>,
     warning: &WarningRecord,
     now: DateTime<Utc>,
-) -> Result<u64, StoreError> {
-    transaction.execute(
+) -> Result<Option<i64>, StoreError> {
+    let row = transaction.query_opt(
         INSERT_WARNING,
         &[
             &warning.episode,
@@ -185,7 +186,8 @@ fn insert_warning(
             &now,
         ],
         "cannot store a warning transition",
-    )
+    )?;
+    row.map(|row| column(&row, 0, "warning id")).transpose()
 }
 
 fn insert_notification(
@@ -222,11 +224,26 @@ impl DeliveryStore for PostgresStore {
         let now = Utc::now();
         self.write(false, "cannot record warnings", |writer| {
             let mut outcome = RecordOutcome::default();
+            let mut stored = Vec::new();
             for warning in warnings {
-                outcome.warnings += insert_warning(writer, warning, now)?;
+                if let Some(id) = insert_warning(writer, warning, now)? {
+                    stored.push((id, warning));
+                    outcome.warnings += 1;
+                }
             }
             for notification in notifications {
                 outcome.notifications += insert_notification(writer, notification, now)?;
+            }
+            // Only new transitions reach the stream: recording one again is not news.
+            for (id, warning) in stored {
+                let payload = crate::stream::warning_payload(id, warning);
+                super::access::append_stream(
+                    writer,
+                    vigie_domain::StreamKind::Warning,
+                    id,
+                    &payload,
+                    now,
+                )?;
             }
             Ok(outcome)
         })

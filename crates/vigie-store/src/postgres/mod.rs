@@ -5,6 +5,7 @@
 //! length of one transaction. Migrations run on open under an advisory lock, so replicas
 //! starting together migrate one after the other.
 
+mod access;
 mod batch;
 mod delivery;
 mod pool;
@@ -804,6 +805,16 @@ impl WriteTransaction for PgTransaction<'_> {
         };
         Ok(())
     }
+
+    fn append_stream(
+        &mut self,
+        kind: vigie_domain::StreamKind,
+        ref_id: i64,
+        payload: &serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        access::append_stream(self, kind, ref_id, payload, now)
+    }
 }
 
 /// The filter's parameters as PostgreSQL values.
@@ -1197,6 +1208,53 @@ impl Store for PostgresStore {
                 })
                 .collect()
         })
+    }
+
+    fn create_api_key(
+        &self,
+        key: &vigie_domain::NewApiKey,
+    ) -> Result<vigie_domain::ApiKey, StoreError> {
+        self.create_api_key_in_postgres(key)
+    }
+
+    fn api_key_by_hash(
+        &self,
+        secret_sha256: &[u8],
+    ) -> Result<Option<vigie_domain::ApiKey>, StoreError> {
+        self.api_key_by_hash_in_postgres(secret_sha256)
+    }
+
+    fn api_keys(&self) -> Result<Vec<vigie_domain::ApiKey>, StoreError> {
+        self.api_keys_in_postgres()
+    }
+
+    fn revoke_api_key(&self, id: i64) -> Result<vigie_domain::ApiKey, StoreError> {
+        self.revoke_api_key_in_postgres(id)
+    }
+
+    fn record_api_key_use(&self, id: i64, at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.record_api_key_use_in_postgres(id, at)
+    }
+
+    fn stream_since(
+        &self,
+        after_id: i64,
+        limit: u32,
+    ) -> Result<Vec<vigie_domain::StreamEntry>, StoreError> {
+        self.stream_since_in_postgres(after_id, limit)
+    }
+
+    fn stream_head(&self) -> Result<i64, StoreError> {
+        self.stream_head_in_postgres()
+    }
+
+    fn publish_stream(
+        &self,
+        kind: vigie_domain::StreamKind,
+        ref_id: i64,
+        payload: &serde_json::Value,
+    ) -> Result<i64, StoreError> {
+        self.publish_stream_in_postgres(kind, ref_id, payload)
     }
 }
 

@@ -217,6 +217,37 @@ CREATE TABLE silences (
 CREATE INDEX silences_by_expiry ON silences (expires_at);
 "#,
     },
+    Migration {
+        version: 3,
+        name: "api keys and the stream log",
+        sql: r#"
+CREATE TABLE api_keys (
+    id BIGSERIAL PRIMARY KEY,
+    name TEXT NOT NULL CHECK (length(name) > 0),
+    role TEXT NOT NULL CHECK (role IN ('researcher', 'analyst', 'admin')),
+    -- SHA-256 of the key's text, never the key. A fast hash is right for keys (not for
+    -- passwords): a key is 256 random bits, so there is nothing to guess from a dictionary,
+    -- and the hash is also how a request's key is looked up.
+    secret_sha256 BYTEA NOT NULL UNIQUE CHECK (length(secret_sha256) = 32),
+    -- `vk_` and the first 6 characters, to tell keys apart in a list.
+    prefix TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    revoked_at TIMESTAMPTZ,
+    last_used_at TIMESTAMPTZ
+);
+
+-- Append-only: one row per change the live stream reports, written in the transaction of
+-- the change, under an advisory lock so that ids commit in increasing order (access.rs).
+CREATE TABLE stream_log (
+    id BIGSERIAL PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('event', 'report', 'warning', 'hotspot')),
+    ref_id BIGINT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    -- A small JSON object of ids and aggregates, never reporter data.
+    payload JSONB NOT NULL
+);
+"#,
+    },
 ];
 
 #[cfg(test)]

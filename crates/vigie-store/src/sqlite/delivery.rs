@@ -219,15 +219,32 @@ impl DeliveryStore for SqliteStore {
         warnings: &[WarningRecord],
         notifications: &[NewNotification],
     ) -> Result<RecordOutcome, StoreError> {
-        let now = timestamp_text(Utc::now());
+        let now_time = Utc::now();
+        let now = timestamp_text(now_time);
         self.write(WriteKind::Regular, "cannot record warnings", |writer| {
             let mut outcome = RecordOutcome::default();
+            let mut stored = Vec::new();
             for warning in warnings {
-                outcome.warnings += insert_warning(writer.transaction, warning, &now)?;
+                let inserted = insert_warning(writer.transaction, warning, &now)?;
+                if inserted > 0 {
+                    stored.push((writer.transaction.last_insert_rowid(), warning));
+                }
+                outcome.warnings += inserted;
             }
             for notification in notifications {
                 outcome.notifications +=
                     insert_notification(writer.transaction, notification, &now)?;
+            }
+            // Only new transitions reach the stream: recording one again is not news.
+            for (id, warning) in stored {
+                let payload = crate::stream::warning_payload(id, warning);
+                super::access::append_stream(
+                    writer.transaction,
+                    vigie_domain::StreamKind::Warning,
+                    id,
+                    &payload,
+                    now_time,
+                )?;
             }
             Ok(outcome)
         })

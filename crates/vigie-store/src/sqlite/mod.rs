@@ -6,6 +6,7 @@
 //! `busy_timeout` instead of failing half-way. Reads use separate connections, which the
 //! write-ahead log lets run while a write is in progress.
 
+mod access;
 mod delivery;
 mod schema;
 
@@ -964,6 +965,16 @@ impl WriteTransaction for SqliteTransaction<'_> {
         })?;
         Ok(())
     }
+
+    fn append_stream(
+        &mut self,
+        kind: vigie_domain::StreamKind,
+        ref_id: i64,
+        payload: &serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        access::append_stream(self.transaction, kind, ref_id, payload, now)
+    }
 }
 
 fn load_report(connection: &Connection, id: i64) -> Result<Option<Report>, StoreError> {
@@ -1357,6 +1368,53 @@ impl Store for SqliteStore {
                 })
             })
         })
+    }
+
+    fn create_api_key(
+        &self,
+        key: &vigie_domain::NewApiKey,
+    ) -> Result<vigie_domain::ApiKey, StoreError> {
+        self.create_api_key_in_sqlite(key)
+    }
+
+    fn api_key_by_hash(
+        &self,
+        secret_sha256: &[u8],
+    ) -> Result<Option<vigie_domain::ApiKey>, StoreError> {
+        self.api_key_by_hash_in_sqlite(secret_sha256)
+    }
+
+    fn api_keys(&self) -> Result<Vec<vigie_domain::ApiKey>, StoreError> {
+        self.api_keys_in_sqlite()
+    }
+
+    fn revoke_api_key(&self, id: i64) -> Result<vigie_domain::ApiKey, StoreError> {
+        self.revoke_api_key_in_sqlite(id)
+    }
+
+    fn record_api_key_use(&self, id: i64, at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.record_api_key_use_in_sqlite(id, at)
+    }
+
+    fn stream_since(
+        &self,
+        after_id: i64,
+        limit: u32,
+    ) -> Result<Vec<vigie_domain::StreamEntry>, StoreError> {
+        self.stream_since_in_sqlite(after_id, limit)
+    }
+
+    fn stream_head(&self) -> Result<i64, StoreError> {
+        self.stream_head_in_sqlite()
+    }
+
+    fn publish_stream(
+        &self,
+        kind: vigie_domain::StreamKind,
+        ref_id: i64,
+        payload: &serde_json::Value,
+    ) -> Result<i64, StoreError> {
+        self.publish_stream_in_sqlite(kind, ref_id, payload)
     }
 }
 

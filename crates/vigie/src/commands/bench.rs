@@ -16,6 +16,20 @@ use crate::context::Context;
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
+    /// From events ingested to SMS requests leaving the dispatcher: p50 and p99 latency over
+    /// warnings fanned out to committee members (SQLite, a local JSON SMS gateway, grouping
+    /// waits at zero).
+    Deliver {
+        /// Warnings to cause (two rules over `warnings / 2` communes; at most 1402).
+        #[arg(long, default_value_t = 1000)]
+        warnings: u64,
+        /// Committee members, spread over nine regional committees.
+        #[arg(long, default_value_t = 200)]
+        recipients: usize,
+        /// Print the figures as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Ingestion throughput: parse only, then parse + locate + store into a fresh SQLite
     /// file, then the same file again (every event unchanged).
     Ingest {
@@ -116,6 +130,11 @@ pub fn run(command: BenchCommand, context: &Context) -> anyhow::Result<ExitCode>
             passes,
             json,
         } => return bench_ingest(context, rows, seed, file, work_dir, passes, json),
+        BenchCommand::Deliver {
+            warnings,
+            recipients,
+            json,
+        } => return super::bench_delivery::bench_deliver(context, warnings, recipients, json),
     };
     let load_started = Instant::now();
     let geography = source.load()?;

@@ -1,5 +1,5 @@
-//! `vigie serve`: the long-running service. For now the community-report intake (SMS gateway
-//! webhooks and the report form); the API, engine and dispatcher join it in later issues.
+//! `vigie serve`: the long-running service in one process: the HTTP API (OGC API Features,
+//! SMS gateway webhooks, the report form), the warning engine and the outbox dispatcher.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -12,14 +12,18 @@ use vigie_http::{
     AfricasTalkingConfig, AppState, IntakeConfig, Secret, SmsSyncConfig, TwilioConfig,
 };
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::channels::Channels;
 use crate::context::Context;
+use crate::delivery::Pipeline;
 use crate::secrets::load_secret;
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address to listen on (default: `[server] bind`, 127.0.0.1:8080).
     #[arg(long)]
-    bind: Option<String>,
+    pub bind: Option<String>,
 }
 
 /// Gateways are switched on by setting their secret's environment variable.
@@ -70,35 +74,54 @@ pub fn run(args: ServeArgs, context: &Context) -> anyhow::Result<ExitCode> {
     .into_iter()
     .flatten()
     .collect();
+    let pipeline = Pipeline::load(context)?;
+    let channels = Channels::from_config(&context.config.delivery)?;
     let state = AppState::new(
-        store,
+        store.clone(),
         Arc::new(geography.zones),
         Arc::new(geography.index),
         Arc::new(protector),
         intake,
-    );
+    )
+    .with_api_keys(Arc::new(vigie_http::StoreApiKeys::new(store.clone())));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(async move {
-        let listener = match tokio::net::TcpListener::bind(address).await {
-            Ok(listener) => listener,
-            Err(error) => bail!("cannot listen on {address}: {error}"),
-        };
-        let local = listener.local_addr()?;
-        eprintln!(
-            "vigie serving on http://{local} (SMS gateways: {})",
-            if gateways.is_empty() {
-                "none configured".to_owned()
-            } else {
-                gateways.join(", ")
-            }
-        );
-        vigie_http::serve(listener, vigie_http::router(state), shutdown_signal()).await?;
-        eprintln!("vigie stopped");
-        Ok(ExitCode::SUCCESS)
+    let stop = AtomicBool::new(false);
+    let delivery = &context.config.delivery;
+    std::thread::scope(|scope| {
+        let workers = crate::workers::start(scope, store, &pipeline, channels, delivery, &stop);
+        let served = runtime.block_on(serve_http(address, state, gateways));
+        stop.store(true, Ordering::Relaxed);
+        for worker in workers {
+            let _ = worker.join();
+        }
+        served
     })
+}
+
+async fn serve_http(
+    address: SocketAddr,
+    state: AppState,
+    gateways: Vec<&str>,
+) -> anyhow::Result<ExitCode> {
+    let listener = match tokio::net::TcpListener::bind(address).await {
+        Ok(listener) => listener,
+        Err(error) => bail!("cannot listen on {address}: {error}"),
+    };
+    let local = listener.local_addr()?;
+    eprintln!(
+        "vigie serving on http://{local} (SMS gateways: {})",
+        if gateways.is_empty() {
+            "none configured".to_owned()
+        } else {
+            gateways.join(", ")
+        }
+    );
+    vigie_http::serve(listener, vigie_http::router(state), shutdown_signal()).await?;
+    eprintln!("vigie stopped");
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Completes on Ctrl-C or SIGTERM.
