@@ -277,6 +277,9 @@ pub struct TwilioConfig {
     pub auth_token: String,
     /// The sending number (E.164) or alphanumeric sender id.
     pub from: String,
+    /// Where Twilio posts the message's delivery status (`StatusCallback`), usually
+    /// `{public base URL}/webhooks/receipts/twilio`; none when `None`.
+    pub status_callback: Option<String>,
     /// How long Twilio has to answer.
     pub timeout: Duration,
 }
@@ -339,11 +342,20 @@ impl Channel<SmsMessage> for TwilioGateway {
             .post(&self.endpoint)
             .header("Authorization", &self.authorization)
             .header("Accept", "application/json")
-            .send_form([
-                ("To", message.to.as_str()),
-                ("From", self.config.from.as_str()),
-                ("Body", message.text.as_str()),
-            ]);
+            .send_form(
+                [
+                    ("To", message.to.as_str()),
+                    ("From", self.config.from.as_str()),
+                    ("Body", message.text.as_str()),
+                ]
+                .into_iter()
+                .chain(
+                    self.config
+                        .status_callback
+                        .as_deref()
+                        .map(|url| ("StatusCallback", url)),
+                ),
+            );
         let answer = read_answer(TWILIO, result)?;
         if !is_success(answer.status) {
             return Err(status_error(TWILIO, &answer));

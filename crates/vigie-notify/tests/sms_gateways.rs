@@ -318,6 +318,7 @@ fn twilio(base_url: String, token: &str, timeout: Duration) -> TwilioGateway {
         account_sid: TWILIO_SID.to_owned(),
         auth_token: token.to_owned(),
         from: "+22320000000".to_owned(),
+        status_callback: None,
         timeout,
     })
     .unwrap()
@@ -333,6 +334,21 @@ fn twilio_posts_to_the_account_messages_resource_with_basic_auth_and_returns_the
     assert_eq!(received[0]["To"], "+22376123456");
     assert_eq!(received[0]["From"], "+22320000000");
     assert_eq!(received[0]["Body"], TEXT);
+    assert!(!received[0].contains_key("StatusCallback"));
+
+    // With a status callback, Twilio is told where to report delivery.
+    let callback = "https://vigie.example.org/webhooks/receipts/twilio";
+    let reporting = TwilioGateway::new(TwilioConfig {
+        base_url: provider.base_url(),
+        account_sid: TWILIO_SID.to_owned(),
+        auth_token: "twilio-token".to_owned(),
+        from: "+22320000000".to_owned(),
+        status_callback: Some(callback.to_owned()),
+        timeout: DEFAULT_TIMEOUT,
+    })
+    .unwrap();
+    reporting.send(&sms("+22376123456", TEXT)).unwrap();
+    assert_eq!(provider.received()[1]["StatusCallback"], callback);
 }
 
 #[test]
@@ -521,6 +537,7 @@ fn bad_settings_are_refused_when_the_gateway_is_built() {
         account_sid: TWILIO_SID.to_owned(),
         auth_token: "t".to_owned(),
         from: "+22320000000".to_owned(),
+        status_callback: None,
         timeout: DEFAULT_TIMEOUT,
     };
     assert!(TwilioGateway::new(config.clone()).is_err());

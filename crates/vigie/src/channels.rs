@@ -56,6 +56,7 @@ impl Channels {
                 account_sid,
                 auth_token_env,
                 from,
+                status_callback_url,
                 timeout_seconds,
             } => Some(Arc::new(
                 TwilioGateway::new(TwilioConfig {
@@ -63,6 +64,7 @@ impl Channels {
                     account_sid: account_sid.clone(),
                     auth_token: secret(auth_token_env)?,
                     from: from.clone(),
+                    status_callback: status_callback_url.clone(),
                     timeout: Duration::from_secs(*timeout_seconds),
                 })
                 .context("[delivery.sms]")?,

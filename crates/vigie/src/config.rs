@@ -219,6 +219,13 @@ pub struct IntakeConfig {
     /// Environment variable holding the SMSSync gateways' shared secret.
     #[serde(default = "default_smssync_env")]
     pub smssync_secret_env: String,
+    /// Environment variable holding the secret path token of Africa's Talking delivery
+    /// reports (`/webhooks/receipts/africastalking/{token}`).
+    #[serde(default = "default_africastalking_receipts_env")]
+    pub africastalking_receipts_token_env: String,
+    /// Environment variable holding the bearer token of the JSON gateway's delivery receipts.
+    #[serde(default = "default_webhook_receipts_env")]
+    pub webhook_receipts_token_env: String,
     /// Largest accepted request body, bytes.
     #[serde(default = "default_body_limit")]
     pub body_limit_bytes: usize,
@@ -240,6 +247,14 @@ fn default_smssync_env() -> String {
     "VIGIE_SMSSYNC_SECRET".to_owned()
 }
 
+fn default_africastalking_receipts_env() -> String {
+    "VIGIE_AFRICASTALKING_RECEIPTS_TOKEN".to_owned()
+}
+
+fn default_webhook_receipts_env() -> String {
+    "VIGIE_SMS_WEBHOOK_RECEIPTS_TOKEN".to_owned()
+}
+
 fn default_body_limit() -> usize {
     16 * 1024
 }
@@ -251,6 +266,8 @@ impl Default for IntakeConfig {
             twilio_auth_token_env: default_twilio_env(),
             africastalking_token_env: default_africastalking_env(),
             smssync_secret_env: default_smssync_env(),
+            africastalking_receipts_token_env: default_africastalking_receipts_env(),
+            webhook_receipts_token_env: default_webhook_receipts_env(),
             body_limit_bytes: default_body_limit(),
         }
     }
@@ -418,6 +435,8 @@ pub enum SmsGatewayConfig {
         auth_token_env: String,
         /// The sending number.
         from: String,
+        /// Where Twilio reports delivery: `{public URL}/webhooks/receipts/twilio`.
+        status_callback_url: Option<String>,
         /// Request timeout, seconds.
         #[serde(default = "default_gateway_timeout")]
         timeout_seconds: u64,

@@ -98,6 +98,9 @@ enum Command {
     /// Mute warnings of a zone or rule for a while (audited).
     #[command(subcommand)]
     Silences(commands::delivery::SilencesCommand),
+    /// Check and list the committees file.
+    #[command(subcommand)]
+    Committees(commands::delivery::CommitteesCommand),
     /// Test a committee's channels.
     #[command(subcommand)]
     Notify(commands::delivery::NotifyCommand),
@@ -164,6 +167,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Outbox(command) => commands::delivery::outbox(command, &context),
         Command::Silences(command) => commands::delivery::silences(command, &context),
         Command::Notify(command) => commands::delivery::notify(command, &context),
+        Command::Committees(command) => commands::delivery::committees(command, &context),
         Command::Keys(command) => commands::keys::run(command, &context),
     }
 }

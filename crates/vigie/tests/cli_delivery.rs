@@ -189,6 +189,58 @@ impl SmtpServer {
     }
 }
 
+impl SmtpServer {
+    /// The CAP message in the text part of the first email, decoded by Python's email parser.
+    fn cap_of_first_message(&self) -> String {
+        let file = self.maildir.path().join("mail/new");
+        let first = std::fs::read_dir(file)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        let python = std::env::var_os("VIGIE_TEST_PYTHON").unwrap();
+        let script = "import email, sys\nfrom email import policy\n\
+            message = email.message_from_binary_file(open(sys.argv[1], 'rb'), policy=policy.default)\n\
+            text = message.get_body(preferencelist=('plain',)).get_content()\n\
+            print(text[text.index('<?xml'):text.index('</alert>') + len('</alert>')])\n";
+        let output = Command::new(python)
+            .arg("-c")
+            .arg(script)
+            .arg(&first)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+}
+
+/// Runs xmllint with the CAP 1.2 schema shipped as a fixture of vigie-notify.
+fn validate_cap(xml: &str, directory: &Path) {
+    let xmllint = std::env::var_os("VIGIE_TEST_XMLLINT")
+        .filter(|path| !path.is_empty())
+        .expect("VIGIE_TEST_XMLLINT is not set: run scripts/test.sh, which installs xmllint");
+    let file = directory.join("test-message.xml");
+    std::fs::write(&file, xml).unwrap();
+    let schema =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../vigie-notify/tests/fixtures/CAP-v1.2.xsd");
+    let output = Command::new(xmllint)
+        .args(["--noout", "--nonet", "--schema"])
+        .arg(schema)
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "the CAP test message is invalid: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 impl Drop for SmtpServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -547,6 +599,16 @@ fn a_committee_test_reaches_every_member_channel_and_bad_settings_name_their_key
             .starts_with("VIGIE TEST")
     );
     assert_eq!(smtp.messages().len(), 2);
+    // The email carries a CAP 1.2 message with status Test, valid against the OASIS schema.
+    let cap = smtp.cap_of_first_message();
+    assert!(cap.contains("<status>Test</status>"), "{cap}");
+    assert!(cap.contains("<value>ML05</value>"), "{cap}");
+    validate_cap(&cap, deployment.directory.path());
+
+    let listed = deployment.json(&["committees", "list", "--json"]);
+    assert_eq!(listed[0]["id"], "crs-mopti");
+    assert_eq!(listed[0]["members"].as_array().unwrap().len(), 2);
+    assert!(!listed.to_string().contains("+447700") && !listed.to_string().contains("@example"));
 
     let unknown = deployment
         .command(&["notify", "test", "--committee", "nobody"])

@@ -347,6 +347,56 @@ pub enum NotifyCommand {
     },
 }
 
+/// A CAP 1.2 message with status `Test` addressed to the committee: what its members' systems
+/// would receive, marked as an exercise nobody must act on.
+fn test_alert(
+    committee: &vigie_delivery::Committee,
+    id: &str,
+    now: chrono::DateTime<Utc>,
+) -> anyhow::Result<String> {
+    use vigie_notify::cap::{
+        CapAlert, CapArea, CapCertainty, CapGeocode, CapInfo, CapMessageType, CapScope,
+        CapSeverity, CapStatus, CapUrgency,
+    };
+    let alert = CapAlert {
+        identifier: format!("urn:vigie:test:{id}:{}", now.format("%Y%m%dT%H%M%S")),
+        sender: vigie_notify::cap::DEFAULT_CAP_SENDER.to_owned(),
+        sent: now,
+        status: CapStatus::Test,
+        message_type: CapMessageType::Alert,
+        scope: CapScope::Restricted {
+            restriction: format!("{} : essai de la chaîne d'alerte", committee.name),
+        },
+        note: Some("Message d'essai : aucune action requise.".to_owned()),
+        references: Vec::new(),
+        infos: vec![CapInfo {
+            language: vigie_domain::sms::Language::French,
+            event: "Essai".to_owned(),
+            urgency: CapUrgency::Unknown,
+            severity: CapSeverity::Minor,
+            certainty: CapCertainty::Unknown,
+            effective: None,
+            expires: Some(now + chrono::Duration::hours(1)),
+            sender_name: Some("Vigie".to_owned()),
+            headline: Some(format!("VIGIE TEST {}", committee.name)),
+            description: Some("Message d'essai de la chaîne d'alerte.".to_owned()),
+            instruction: Some("Aucune action requise.".to_owned()),
+            web: None,
+            areas: vec![CapArea {
+                area_desc: committee.name.clone(),
+                polygons: Vec::new(),
+                circles: Vec::new(),
+                geocodes: committee
+                    .zones
+                    .iter()
+                    .map(|zone| CapGeocode::pcode(zone.to_string()))
+                    .collect(),
+            }],
+        }],
+    };
+    alert.to_xml().context("the committee's CAP test message")
+}
+
 pub fn notify(command: NotifyCommand, context: &Context) -> anyhow::Result<ExitCode> {
     let NotifyCommand::Test { committee } = command;
     let pipeline = Pipeline::load(context)?;
@@ -357,7 +407,9 @@ pub fn notify(command: NotifyCommand, context: &Context) -> anyhow::Result<ExitC
         bail!("no committee {committee:?} in the committees file");
     };
     let channels = Channels::from_config(&context.config.delivery)?;
-    let stamp = Utc::now().format("%Y-%m-%dT%H:%M:%S+00:00").to_string();
+    let now = Utc::now();
+    let stamp = now.format("%Y-%m-%dT%H:%M:%S+00:00").to_string();
+    let cap = test_alert(found, &committee, now)?;
     let mut failures = 0;
     for member in &found.members {
         for &channel in &member.channels {
@@ -390,8 +442,12 @@ pub fn notify(command: NotifyCommand, context: &Context) -> anyhow::Result<ExitC
                             to: address.to_owned(),
                             content: EmailContent {
                                 subject: format!("[VIGIE TEST] {}", found.name),
-                                html: format!("<p>{}</p>", html_escape(&text)),
-                                text: text.clone(),
+                                html: format!(
+                                    "<p>{}</p><pre>{}</pre>",
+                                    html_escape(&text),
+                                    html_escape(&cap)
+                                ),
+                                text: format!("{text}\n\nMessage CAP 1.2 (Test):\n\n{cap}"),
                             },
                             idempotency_key: key,
                         })
@@ -413,4 +469,61 @@ pub fn notify(command: NotifyCommand, context: &Context) -> anyhow::Result<ExitC
     } else {
         ExitCode::FAILURE
     })
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CommitteesCommand {
+    /// Check the committees file (`[delivery] committees`) against the geography and list
+    /// what it defines: committees, zones, levels, members and their channels — never a
+    /// phone number or an address.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn committees(command: CommitteesCommand, context: &Context) -> anyhow::Result<ExitCode> {
+    let CommitteesCommand::List { json: as_json } = command;
+    let pipeline = Pipeline::load(context)?;
+    let Some(committees) = &pipeline.committees else {
+        bail!("no committees file ([delivery] committees in the configuration)");
+    };
+    let listed: Vec<serde_json::Value> = committees
+        .committees()
+        .iter()
+        .map(|committee| {
+            json!({
+                "id": committee.id,
+                "name": committee.name,
+                "kind": format!("{:?}", committee.kind).to_lowercase(),
+                "zones": committee.zones.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                "min_level": committee.min_level.as_str(),
+                "quiet_hours": committee.quiet_hours.map(|hours| hours.to_string()),
+                "members": committee.members.iter().map(|member| json!({
+                    "id": member.id,
+                    "channels": member.channels.iter().map(|channel| channel.as_str()).collect::<Vec<_>>(),
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    if as_json {
+        say!("{}", serde_json::to_string(&listed)?);
+    } else {
+        for committee in committees.committees() {
+            say!(
+                "{:<16} {:<9} {:<9} zones {:<24} {} members",
+                committee.id,
+                format!("{:?}", committee.kind).to_lowercase(),
+                committee.min_level.as_str(),
+                committee
+                    .zones
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(","),
+                committee.members.len()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -9,7 +9,8 @@ use anyhow::{Context as _, bail};
 use clap::Args;
 use vigie_domain::PhoneProtector;
 use vigie_http::{
-    AfricasTalkingConfig, AppState, IntakeConfig, Secret, SmsSyncConfig, TwilioConfig,
+    AfricasTalkingConfig, AppState, CapConfig, IntakeConfig, ReceiptsConfig, Secret, SmsSyncConfig,
+    TwilioConfig, WebhookReceiptsConfig,
 };
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -48,6 +49,28 @@ fn intake_config(context: &Context) -> anyhow::Result<IntakeConfig> {
             secret: Secret::new(token),
         }),
         body_limit_bytes: intake.body_limit_bytes,
+        // Delivery receipts: Twilio's are signed with the account's token; Africa's Talking's
+        // and the JSON gateway's carry their own secrets.
+        receipts: ReceiptsConfig {
+            twilio: secret(&intake.twilio_auth_token_env).map(|token| TwilioConfig {
+                auth_token: Secret::new(token),
+                public_base_url: intake.public_base_url.clone(),
+            }),
+            africas_talking: secret(&intake.africastalking_receipts_token_env).map(|token| {
+                AfricasTalkingConfig {
+                    url_token: Secret::new(token),
+                }
+            }),
+            webhook: secret(&intake.webhook_receipts_token_env).map(|token| {
+                WebhookReceiptsConfig {
+                    bearer_token: Secret::new(token),
+                }
+            }),
+        },
+        cap: CapConfig {
+            public_base_url: Some(intake.public_base_url.clone()),
+            ..CapConfig::default()
+        },
         ..IntakeConfig::default()
     };
     config.validate().context("[intake] configuration")?;
