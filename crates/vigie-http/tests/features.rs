@@ -11,12 +11,12 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use chrono::{NaiveDate, TimeZone, Utc};
 use serde_json::Value;
-use support::{DEPLOYMENT_SECRET, GEOGRAPHY};
+use support::{DEPLOYMENT_SECRET, GEOGRAPHY, check_rfc7946, located};
 use tower::ServiceExt;
 use vigie_domain::store::{EventQuery, ImportBatch, Store, StoredEvent};
 use vigie_domain::{
-    Event, EventLocation, EventSource, EventType, LocatedEvent, NewReport, PhoneProtector,
-    ReportChannel, ReportedIncident, SourceFields, ZoneId,
+    Event, EventSource, EventType, LocatedEvent, NewReport, PhoneProtector, ReportChannel,
+    ReportedIncident, SourceFields, ZoneId,
 };
 use vigie_http::{ApiKeys, AppState, Clock, IntakeConfig, Role};
 
@@ -59,31 +59,6 @@ struct Fixture {
     router: Router,
     store: Arc<dyn Store>,
     _directory: tempfile::TempDir,
-}
-
-fn located(event: Event) -> LocatedEvent {
-    let zones = &GEOGRAPHY.zones;
-    let location = GEOGRAPHY.index.locate(event.longitude, event.latitude);
-    LocatedEvent {
-        location: EventLocation {
-            status: location.status,
-            commune: location
-                .commune
-                .map(|p| zones.communes[p as usize].id.clone()),
-            cercle: location
-                .cercle
-                .map(|p| zones.cercles[p as usize].id.clone()),
-            region: location
-                .region
-                .map(|p| zones.regions[p as usize].id.clone()),
-            corridors: location
-                .corridors
-                .iter()
-                .map(|hit| zones.corridors[hit.corridor as usize].id.clone())
-                .collect(),
-        },
-        event,
-    }
 }
 
 fn generated_event(random: &mut Random, number: usize) -> Event {
@@ -388,7 +363,9 @@ async fn landing_conformance_and_collections_have_the_ogc_shapes() {
             "communes",
             "cercles",
             "regions",
-            "corridors"
+            "corridors",
+            "hotspots",
+            "warnings"
         ]
     );
     for collection in collections["collections"].as_array().unwrap() {
@@ -686,71 +663,6 @@ async fn item_by_id_and_404_for_unknown_ones() {
 }
 
 /// Twice the signed area of a ring (positive: counter-clockwise).
-fn signed_area(ring: &[Value]) -> f64 {
-    ring.windows(2)
-        .map(|pair| {
-            let (a, b) = (&pair[0], &pair[1]);
-            a[0].as_f64().unwrap() * b[1].as_f64().unwrap()
-                - b[0].as_f64().unwrap() * a[1].as_f64().unwrap()
-        })
-        .sum()
-}
-
-fn check_position(position: &Value) {
-    let position = position.as_array().unwrap();
-    assert_eq!(position.len(), 2);
-    let (lon, lat) = (position[0].as_f64().unwrap(), position[1].as_f64().unwrap());
-    assert!((-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat));
-    // Mali and its neighbourhood: catches swapped lat,lon.
-    assert!(
-        (-13.0..=5.0).contains(&lon) && (9.0..=26.0).contains(&lat),
-        "{lon},{lat}"
-    );
-}
-
-/// Checks a feature collection against RFC 7946's rules for what Vigie serves.
-fn check_rfc7946(collection: &Value) {
-    assert_eq!(collection["type"], "FeatureCollection");
-    assert!(collection.get("crs").is_none());
-    for feature in collection["features"].as_array().unwrap() {
-        assert_eq!(feature["type"], "Feature");
-        assert!(feature.get("crs").is_none());
-        assert!(feature["properties"].is_object());
-        let geometry = &feature["geometry"];
-        match geometry["type"].as_str().unwrap() {
-            "Point" => check_position(&geometry["coordinates"]),
-            "MultiPolygon" => {
-                let polygons = geometry["coordinates"].as_array().unwrap();
-                assert!(!polygons.is_empty(), "{}", feature["id"]);
-                for polygon in polygons {
-                    for (position, ring) in polygon.as_array().unwrap().iter().enumerate() {
-                        let ring = ring.as_array().unwrap();
-                        assert!(
-                            ring.len() >= 4,
-                            "{}: a ring of {}",
-                            feature["id"],
-                            ring.len()
-                        );
-                        assert_eq!(ring.first(), ring.last(), "closed");
-                        ring.iter().for_each(check_position);
-                        let area = signed_area(ring);
-                        if position == 0 {
-                            assert!(
-                                area > 0.0,
-                                "{}: exterior must be counter-clockwise",
-                                feature["id"]
-                            );
-                        } else {
-                            assert!(area < 0.0, "{}: holes must be clockwise", feature["id"]);
-                        }
-                    }
-                }
-            }
-            other => panic!("unexpected geometry {other}"),
-        }
-    }
-}
-
 #[tokio::test]
 async fn every_collection_is_valid_rfc7946_and_the_simplified_communes_are_small() {
     let fixture = fixture();
@@ -761,6 +673,8 @@ async fn every_collection_is_valid_rfc7946_and_the_simplified_communes_are_small
         "cercles",
         "regions",
         "corridors",
+        "hotspots",
+        "warnings",
     ] {
         let answer = fixture
             .get_keyed(&format!("/collections/{collection}/items?limit=10000"))
@@ -1021,6 +935,52 @@ async fn the_openapi_document_lists_every_route_parameter_and_collection() {
         assert!(paths.contains_key(&format!("/collections/{collection}/items/{{featureId}}")));
         assert!(document["components"]["schemas"][format!("{collection}Feature")].is_object());
     }
+    let listed: BTreeSet<&str> = GEOGRAPHY.features.collection_ids().into_iter().collect();
+    let expected: BTreeSet<&str> = [
+        "events",
+        "reports",
+        "communes",
+        "cercles",
+        "regions",
+        "corridors",
+        "hotspots",
+        "warnings",
+    ]
+    .into();
+    assert_eq!(listed, expected, "the collections issue 6 asks for");
+    let parameter_names = |path: &str| -> Vec<String> {
+        paths[path]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|parameter| parameter["$ref"].as_str())
+            .map(|reference| reference.rsplit('/').next().unwrap().to_owned())
+            .collect()
+    };
+    let warnings = parameter_names("/collections/warnings/items");
+    for name in [
+        "level",
+        "zone_level",
+        "commune",
+        "cercle",
+        "region",
+        "tolerance",
+    ] {
+        assert!(
+            warnings.iter().any(|listed| listed == name),
+            "warnings lack {name}"
+        );
+    }
+    assert!(parameter_names("/collections/hotspots/items").contains(&"min_events".to_owned()));
+    assert_eq!(
+        document["components"]["schemas"]["hotspotsFeature"]["properties"]["geometry"]["properties"]
+            ["type"]["enum"],
+        serde_json::json!(["Polygon", "LineString", "Point"])
+    );
+    assert!(
+        paths["/collections/warnings/items"]["get"]["responses"]["401"].is_null(),
+        "public"
+    );
     let events = &paths["/collections/events/items"]["get"];
     assert!(events["responses"]["401"].is_object());
     let parameters: Vec<&str> = events["parameters"]

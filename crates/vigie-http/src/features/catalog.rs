@@ -1,7 +1,7 @@
 //! The collection table: what each collection is (id, title, key requirement, parameters,
 //! properties with their HXL hashtags) and the [`Collection`] trait that reads its items.
 //!
-//! Adding a collection (hotspots, warnings) is: a `static` [`CollectionMeta`] with its
+//! Adding a collection is: a `static` [`CollectionMeta`] with its
 //! property table, an implementation of [`Collection`], and one line in
 //! [`FeatureCatalog::new`]. The router, the collections list, the OpenAPI document and the CSV
 //! writer all read the table, so nothing else changes.
@@ -14,10 +14,12 @@ use vigie_domain::ZoneSet;
 use vigie_domain::sms::CommuneDirectory;
 
 use super::events::EventsCollection;
+use super::hotspots::HotspotsCollection;
 use super::params::{ItemsQuery, Parameter};
 use super::reports::ReportsCollection;
 use super::stats::StatsCache;
-use super::zones::{CorridorsCollection, ZoneCollection};
+use super::warnings::WarningsCollection;
+use super::zones::{CorridorsCollection, ZoneCollection, ZoneShapes};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -99,8 +101,8 @@ pub struct CollectionMeta {
     /// Whether its items need an API key (researcher role or above). Collection metadata
     /// stays public.
     pub requires_key: bool,
-    /// The GeoJSON geometry type of its features.
-    pub geometry_type: &'static str,
+    /// The GeoJSON geometry types its features may have.
+    pub geometry_types: &'static [&'static str],
     /// Whether its features are dated (`datetime` filters them); undated collections accept
     /// and ignore `datetime`.
     pub dated: bool,
@@ -191,13 +193,25 @@ impl FeatureCatalog {
     /// hundred milliseconds for Mali: once, at start-up).
     pub fn new(zones: &ZoneSet, directory: &Arc<CommuneDirectory>) -> FeatureCatalog {
         let stats = Arc::new(StatsCache::default());
+        let communes = ZoneCollection::communes(zones, stats.clone());
+        let cercles = ZoneCollection::cercles(zones, stats.clone());
+        let regions = ZoneCollection::regions(zones, stats.clone());
+        let corridors = CorridorsCollection::new(zones, stats);
+        let shapes = ZoneShapes::new(vec![
+            communes.shapes(),
+            cercles.shapes(),
+            regions.shapes(),
+            corridors.shapes(),
+        ]);
         let collections: Vec<Box<dyn Collection>> = vec![
             Box::new(EventsCollection::new(directory.clone())),
             Box::new(ReportsCollection::new(directory.clone())),
-            Box::new(ZoneCollection::communes(zones, stats.clone())),
-            Box::new(ZoneCollection::cercles(zones, stats.clone())),
-            Box::new(ZoneCollection::regions(zones, stats.clone())),
-            Box::new(CorridorsCollection::new(zones, stats)),
+            Box::new(communes),
+            Box::new(cercles),
+            Box::new(regions),
+            Box::new(corridors),
+            Box::new(HotspotsCollection::new(zones, directory.clone())),
+            Box::new(WarningsCollection::new(shapes)),
         ];
         let spatial_extent = zones
             .regions

@@ -105,7 +105,7 @@ pub static EVENTS: CollectionMeta = CollectionMeta {
                   ACLED's taxonomy and their commune, cercle, region and corridors. Needs a \
                   researcher key: ACLED's terms forbid republishing raw rows.",
     requires_key: true,
-    geometry_type: "Point",
+    geometry_types: &["Point"],
     dated: true,
     parameters: &[
         Parameter::EventType,

@@ -22,11 +22,13 @@ mod auth;
 mod catalog;
 mod events;
 mod geometry;
+mod hotspots;
 mod openapi;
 mod params;
 mod render;
 mod reports;
 mod stats;
+mod warnings;
 mod zones;
 
 use axum::extract::{Path, RawQuery, State};

@@ -133,7 +133,7 @@ fn feature_schema(meta: &CollectionMeta) -> Value {
                 "nullable": true,
                 "required": ["type", "coordinates"],
                 "properties": {
-                    "type": { "type": "string", "enum": [meta.geometry_type] },
+                    "type": { "type": "string", "enum": meta.geometry_types },
                     "coordinates": { "type": "array" },
                 },
             },

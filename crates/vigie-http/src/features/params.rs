@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{Value, json};
-use vigie_domain::{EventSource, EventType, ReportStatus, ZoneId};
+use vigie_domain::{EventSource, EventType, ReportStatus, WarningLevel, ZoneId, ZoneLevel};
 
 use crate::error::AppError;
 
@@ -19,6 +19,8 @@ pub const MAX_LIMIT: usize = 10_000;
 pub const DEFAULT_TOLERANCE_DEGREES: f64 = 0.005;
 /// The coarsest tolerance accepted, in degrees (about 11 km).
 pub const MAX_TOLERANCE_DEGREES: f64 = 0.1;
+/// The largest `min_events` accepted.
+pub const MAX_MIN_EVENTS: usize = 1_000_000;
 
 /// A query parameter the API understands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +51,12 @@ pub enum Parameter {
     Source,
     /// Report verification status.
     Status,
+    /// Warning level.
+    Level,
+    /// The level of a warning's zone.
+    ZoneLevel,
+    /// The fewest events a hotspot must hold.
+    MinEvents,
 }
 
 /// The parameters every items route accepts.
@@ -63,7 +71,7 @@ pub const ITEMS_PARAMETERS: [Parameter; 6] = [
 
 impl Parameter {
     /// Every parameter, in documentation order.
-    pub const ALL: [Parameter; 13] = [
+    pub const ALL: [Parameter; 16] = [
         Parameter::Bbox,
         Parameter::Datetime,
         Parameter::Limit,
@@ -77,6 +85,9 @@ impl Parameter {
         Parameter::Region,
         Parameter::Source,
         Parameter::Status,
+        Parameter::Level,
+        Parameter::ZoneLevel,
+        Parameter::MinEvents,
     ];
 
     /// Its name in the query string.
@@ -95,6 +106,9 @@ impl Parameter {
             Parameter::Region => "region",
             Parameter::Source => "source",
             Parameter::Status => "status",
+            Parameter::Level => "level",
+            Parameter::ZoneLevel => "zone_level",
+            Parameter::MinEvents => "min_events",
         }
     }
 
@@ -136,6 +150,15 @@ impl Parameter {
             Parameter::Region => "Only features in the region with this P-code.",
             Parameter::Source => "Only events from this source: `acled`, `ucdp` or `community`.",
             Parameter::Status => "Only reports with this status: `verified` or `unverified`.",
+            Parameter::Level => {
+                "Only warnings at this level: `vigilance`, `alerte` or `urgence` (a closed \
+                 warning is at the level it had when it closed)."
+            }
+            Parameter::ZoneLevel => {
+                "Only warnings about zones of this level: `commune`, `cercle`, `region` or \
+                 `corridor`."
+            }
+            Parameter::MinEvents => "Only hotspots of at least this many events (1 to 1000000).",
         }
     }
 
@@ -167,6 +190,17 @@ impl Parameter {
                 json!({ "type": "string", "enum": ["acled", "ucdp", "community"] })
             }
             Parameter::Status => json!({ "type": "string", "enum": ["verified", "unverified"] }),
+            Parameter::Level => json!({
+                "type": "string",
+                "enum": WarningLevel::ALL.iter().map(|level| level.as_str()).collect::<Vec<_>>()
+            }),
+            Parameter::ZoneLevel => json!({
+                "type": "string",
+                "enum": ZoneLevel::ALL.iter().map(|level| level.as_str()).collect::<Vec<_>>()
+            }),
+            Parameter::MinEvents => {
+                json!({ "type": "integer", "minimum": 1, "maximum": MAX_MIN_EVENTS })
+            }
         }
     }
 }
@@ -252,6 +286,12 @@ pub struct Filters {
     pub source: Option<EventSource>,
     /// `status`.
     pub status: Option<ReportStatus>,
+    /// `level`.
+    pub level: Option<WarningLevel>,
+    /// `zone_level`.
+    pub zone_level: Option<ZoneLevel>,
+    /// `min_events`.
+    pub min_events: Option<usize>,
 }
 
 /// A checked items query.
@@ -488,6 +528,28 @@ pub fn parse_items_query(
                     "unverified" => ReportStatus::Unverified,
                     _ => return Err(bad("must be `verified` or `unverified`")),
                 });
+            }
+            Parameter::Level => {
+                query.filters.level = Some(
+                    WarningLevel::parse(&value)
+                        .ok_or_else(|| bad("must be `vigilance`, `alerte` or `urgence`"))?,
+                );
+            }
+            Parameter::ZoneLevel => {
+                query.filters.zone_level = Some(
+                    value
+                        .parse()
+                        .map_err(|_| bad("must be `commune`, `cercle`, `region` or `corridor`"))?,
+                );
+            }
+            Parameter::MinEvents => {
+                let min_events: usize = value
+                    .parse()
+                    .map_err(|_| bad("must be a whole number from 1 to 1000000"))?;
+                if min_events == 0 || min_events > MAX_MIN_EVENTS {
+                    return Err(bad("must be a whole number from 1 to 1000000"));
+                }
+                query.filters.min_events = Some(min_events);
             }
         }
         if parameter != Parameter::Next {

@@ -80,7 +80,7 @@ pub static REPORTS: CollectionMeta = CollectionMeta {
                   point, with their verification status. Never the reporter, the text or exact \
                   coordinates. Needs a researcher key.",
     requires_key: true,
-    geometry_type: "Point",
+    geometry_types: &["Point"],
     dated: true,
     parameters: &[
         Parameter::EventType,

@@ -7,6 +7,7 @@
 //! `tolerance` is computed per request. Simplification is per zone: neighbours' shared edges
 //! may not coincide exactly at coarse tolerances (a map at 2G zoom levels does not show it).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use geo::{BoundingRect, Intersects};
@@ -185,7 +186,7 @@ pub static COMMUNES: CollectionMeta = CollectionMeta {
                   last 30 days of stored data. Public. Geometry simplified by default \
                   (`tolerance`).",
     requires_key: false,
-    geometry_type: "MultiPolygon",
+    geometry_types: &["MultiPolygon"],
     dated: false,
     parameters: &[Parameter::Cercle, Parameter::Region, Parameter::Tolerance],
     properties: &COMMUNE_PROPERTIES,
@@ -200,7 +201,7 @@ pub static CERCLES: CollectionMeta = CollectionMeta {
     description: "Mali's cercles (admin level 2, dissolved from their communes) with their \
                   recent activity. Public.",
     requires_key: false,
-    geometry_type: "MultiPolygon",
+    geometry_types: &["MultiPolygon"],
     dated: false,
     parameters: &[Parameter::Region, Parameter::Tolerance],
     properties: &CERCLE_PROPERTIES,
@@ -215,7 +216,7 @@ pub static REGIONS: CollectionMeta = CollectionMeta {
     description: "Mali's regions (admin level 1, dissolved from their cercles) with their \
                   recent activity. Public.",
     requires_key: false,
-    geometry_type: "MultiPolygon",
+    geometry_types: &["MultiPolygon"],
     dated: false,
     parameters: &[Parameter::Tolerance],
     properties: &REGION_PROPERTIES,
@@ -230,7 +231,7 @@ pub static CORRIDORS: CollectionMeta = CollectionMeta {
     description: "Transhumance corridors as buffer polygons around their route, with width, \
                   season and recent activity. Routes are approximate reconstructions. Public.",
     requires_key: false,
-    geometry_type: "MultiPolygon",
+    geometry_types: &["MultiPolygon"],
     dated: false,
     parameters: &[Parameter::Tolerance],
     properties: &CORRIDOR_PROPERTIES,
@@ -239,7 +240,7 @@ pub static CORRIDORS: CollectionMeta = CollectionMeta {
 };
 
 /// One zone ready for the wire.
-struct WireZone {
+pub(super) struct WireZone {
     id: ZoneId,
     /// The property values that do not change (everything but activity).
     fixed: Map<String, Value>,
@@ -272,14 +273,16 @@ impl WireZone {
         }
     }
 
-    fn intersects(&self, bbox: &Bbox) -> bool {
+    /// Whether its boundary intersects the box.
+    pub(super) fn intersects(&self, bbox: &Bbox) -> bool {
         bbox.rectangles().iter().any(|rect| {
             self.bounds.is_some_and(|bounds| bounds.intersects(rect))
                 && self.geometry.intersects(rect)
         })
     }
 
-    fn geometry_json(&self, tolerance: Option<f64>) -> Arc<str> {
+    /// Its geometry as GeoJSON at `tolerance` (`None`: the default, prepared at start-up).
+    pub(super) fn geometry_json(&self, tolerance: Option<f64>) -> Arc<str> {
         match tolerance {
             None => self.simplified.clone(),
             Some(tolerance) if tolerance == DEFAULT_TOLERANCE_DEGREES => self.simplified.clone(),
@@ -291,6 +294,16 @@ impl WireZone {
             ))
             .into(),
         }
+    }
+
+    /// The cercle a commune lies in.
+    pub(super) fn cercle(&self) -> Option<&ZoneId> {
+        self.cercle.as_ref()
+    }
+
+    /// The region a commune or cercle lies in.
+    pub(super) fn region(&self) -> Option<&ZoneId> {
+        self.region.as_ref()
     }
 
     fn feature(&self, level: ZoneLevel, stats: &ZoneStats, tolerance: Option<f64>) -> Feature {
@@ -361,7 +374,7 @@ fn page_of(
 pub struct ZoneCollection {
     meta: &'static CollectionMeta,
     level: ZoneLevel,
-    zones: Vec<WireZone>,
+    zones: Arc<[WireZone]>,
     stats: Arc<StatsCache>,
 }
 
@@ -462,6 +475,52 @@ impl ZoneCollection {
     }
 }
 
+impl ZoneCollection {
+    /// Its prepared zones, to share with [`ZoneShapes`].
+    pub(super) fn shapes(&self) -> (ZoneLevel, Arc<[WireZone]>) {
+        (self.level, self.zones.clone())
+    }
+}
+
+impl CorridorsCollection {
+    /// Its prepared corridors, to share with [`ZoneShapes`].
+    pub(super) fn shapes(&self) -> (ZoneLevel, Arc<[WireZone]>) {
+        (ZoneLevel::Corridor, self.zones.clone())
+    }
+}
+
+/// The prepared (simplified, serialised) geometry of every zone of every level, shared with
+/// the collections whose features are about a zone (warnings), so that each boundary is
+/// prepared once at start-up.
+#[derive(Clone, Default)]
+pub(super) struct ZoneShapes {
+    levels: Vec<Arc<[WireZone]>>,
+    /// (level, id) → (position in `levels`, position in that level's zones).
+    index: HashMap<(ZoneLevel, ZoneId), (usize, usize)>,
+}
+
+impl ZoneShapes {
+    /// Indexes the prepared zones of each level.
+    pub(super) fn new(levels: Vec<(ZoneLevel, Arc<[WireZone]>)>) -> ZoneShapes {
+        let mut index = HashMap::new();
+        for (level_position, (level, zones)) in levels.iter().enumerate() {
+            for (position, zone) in zones.iter().enumerate() {
+                index.insert((*level, zone.id.clone()), (level_position, position));
+            }
+        }
+        ZoneShapes {
+            levels: levels.into_iter().map(|(_, zones)| zones).collect(),
+            index,
+        }
+    }
+
+    /// The zone of `level` with `id`.
+    pub(super) fn get(&self, level: ZoneLevel, id: &ZoneId) -> Option<&WireZone> {
+        let &(level_position, position) = self.index.get(&(level, id.clone()))?;
+        self.levels.get(level_position)?.get(position)
+    }
+}
+
 impl Collection for ZoneCollection {
     fn meta(&self) -> &'static CollectionMeta {
         self.meta
@@ -484,7 +543,7 @@ impl Collection for ZoneCollection {
 
 /// The corridors, whose `active_today` depends on the clock.
 pub struct CorridorsCollection {
-    zones: Vec<WireZone>,
+    zones: Arc<[WireZone]>,
     seasons: Vec<vigie_domain::Season>,
     stats: Arc<StatsCache>,
 }

@@ -19,7 +19,7 @@ use sha1::Sha1;
 use tempfile::TempDir;
 use vigie_domain::sms::CommuneDirectory;
 use vigie_domain::store::{ReportQuery, Store};
-use vigie_domain::{PhoneProtector, Report, ZoneSet};
+use vigie_domain::{Event, EventLocation, LocatedEvent, PhoneProtector, Report, ZoneSet};
 use vigie_http::{
     AfricasTalkingConfig, AppState, Clock, FeatureCatalog, IntakeConfig, Secret, SmsSyncConfig,
     TwilioConfig,
@@ -323,4 +323,110 @@ pub fn quoted_report_id(reply: &str) -> Option<i64> {
         .take_while(char::is_ascii_digit)
         .collect();
     digits.parse().ok()
+}
+
+pub fn signed_area(ring: &[Value]) -> f64 {
+    ring.windows(2)
+        .map(|pair| {
+            let (a, b) = (&pair[0], &pair[1]);
+            a[0].as_f64().unwrap() * b[1].as_f64().unwrap()
+                - b[0].as_f64().unwrap() * a[1].as_f64().unwrap()
+        })
+        .sum()
+}
+
+pub fn check_position(position: &Value) {
+    let position = position.as_array().unwrap();
+    assert_eq!(position.len(), 2);
+    let (lon, lat) = (position[0].as_f64().unwrap(), position[1].as_f64().unwrap());
+    assert!((-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat));
+    // Mali and its neighbourhood: catches swapped lat,lon.
+    assert!(
+        (-13.0..=5.0).contains(&lon) && (9.0..=26.0).contains(&lat),
+        "{lon},{lat}"
+    );
+}
+
+/// Checks a feature collection against RFC 7946's rules for what Vigie serves (Point,
+/// LineString, Polygon and MultiPolygon geometries; a null geometry is refused).
+pub fn check_rfc7946(collection: &Value) {
+    assert_eq!(collection["type"], "FeatureCollection");
+    assert!(collection.get("crs").is_none());
+    for feature in collection["features"].as_array().unwrap() {
+        assert_eq!(feature["type"], "Feature");
+        assert!(feature.get("crs").is_none());
+        assert!(feature["properties"].is_object());
+        let geometry = &feature["geometry"];
+        match geometry["type"].as_str().unwrap() {
+            "Point" => check_position(&geometry["coordinates"]),
+            "LineString" => {
+                let line = geometry["coordinates"].as_array().unwrap();
+                assert!(
+                    line.len() >= 2,
+                    "{}: a line of {}",
+                    feature["id"],
+                    line.len()
+                );
+                line.iter().for_each(check_position);
+            }
+            "Polygon" | "MultiPolygon" => {
+                let polygons = if geometry["type"] == "Polygon" {
+                    vec![geometry["coordinates"].clone()]
+                } else {
+                    geometry["coordinates"].as_array().unwrap().clone()
+                };
+                assert!(!polygons.is_empty(), "{}", feature["id"]);
+                for polygon in &polygons {
+                    for (position, ring) in polygon.as_array().unwrap().iter().enumerate() {
+                        let ring = ring.as_array().unwrap();
+                        assert!(
+                            ring.len() >= 4,
+                            "{}: a ring of {}",
+                            feature["id"],
+                            ring.len()
+                        );
+                        assert_eq!(ring.first(), ring.last(), "closed");
+                        ring.iter().for_each(check_position);
+                        let area = signed_area(ring);
+                        if position == 0 {
+                            assert!(
+                                area > 0.0,
+                                "{}: exterior must be counter-clockwise",
+                                feature["id"]
+                            );
+                        } else {
+                            assert!(area < 0.0, "{}: holes must be clockwise", feature["id"]);
+                        }
+                    }
+                }
+            }
+            other => panic!("unexpected geometry {other}"),
+        }
+    }
+}
+
+/// An event located with the shipped geography's index, as ingestion would.
+pub fn located(event: Event) -> LocatedEvent {
+    let zones = &GEOGRAPHY.zones;
+    let location = GEOGRAPHY.index.locate(event.longitude, event.latitude);
+    LocatedEvent {
+        location: EventLocation {
+            status: location.status,
+            commune: location
+                .commune
+                .map(|p| zones.communes[p as usize].id.clone()),
+            cercle: location
+                .cercle
+                .map(|p| zones.cercles[p as usize].id.clone()),
+            region: location
+                .region
+                .map(|p| zones.regions[p as usize].id.clone()),
+            corridors: location
+                .corridors
+                .iter()
+                .map(|hit| zones.corridors[hit.corridor as usize].id.clone())
+                .collect(),
+        },
+        event,
+    }
 }
