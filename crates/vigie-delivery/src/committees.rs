@@ -3,7 +3,6 @@
 //! geography; the binary reads the file and adds its path to any error.
 
 use std::collections::{BTreeSet, HashMap};
-use std::fmt;
 
 use chrono::TimeDelta;
 use serde::{Deserialize, Serialize};
@@ -20,34 +19,8 @@ use crate::zones::ZoneHierarchy;
 /// addresses only).
 pub const EXAMPLE_COMMITTEES_TOML: &str = include_str!("../../../config/committees.toml");
 
-/// How a message reaches a member.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Channel {
-    /// A text message to the member's phone.
-    Sms,
-    /// An email to the member's address.
-    Email,
-}
-
-impl Channel {
-    /// Every channel, in the order plans list them.
-    pub const ALL: [Channel; 2] = [Channel::Sms, Channel::Email];
-
-    /// `sms` or `email`, as files, keys and JSON write it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Sms => "sms",
-            Channel::Email => "email",
-        }
-    }
-}
-
-impl fmt::Display for Channel {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.write_str(self.as_str())
-    }
-}
+/// How a message reaches a member: the domain's channel, shared with the outbox.
+pub use vigie_domain::Channel;
 
 /// The tier of a consultative security committee. It bounds the zones it may list: a
 /// communal committee lists communes, a cercle committee cercles or communes, a regional
@@ -291,7 +264,7 @@ fn check_people(committees: &[Committee]) -> Result<(), CommitteesError> {
             } else {
                 people.insert(&member.id, (&committee.id, member));
             }
-            for channel in Channel::ALL {
+            for &channel in Channel::ALL {
                 let Some(address) = member.address(channel) else {
                     continue;
                 };
@@ -672,7 +645,7 @@ impl RawMember {
             return Err(invalid("channels", "lists no channel".to_owned()));
         }
         let mut channels = Vec::new();
-        for channel in Channel::ALL {
+        for &channel in Channel::ALL {
             if !self.channels.contains(&channel) {
                 continue;
             }

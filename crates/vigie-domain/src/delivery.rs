@@ -333,6 +333,21 @@ pub struct OutboxStats {
     pub oldest_due_age_seconds: Option<f64>,
 }
 
+impl OutboxStats {
+    /// Rows still to send: pending, failed (to retry) or being sent. Zero when the outbox
+    /// is idle.
+    pub fn waiting(&self) -> u64 {
+        [
+            NotificationStatus::Pending,
+            NotificationStatus::Failed,
+            NotificationStatus::Sending,
+        ]
+        .iter()
+        .filter_map(|status| self.by_status.get(status))
+        .sum()
+    }
+}
+
 /// What a silence mutes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "match", rename_all = "snake_case")]

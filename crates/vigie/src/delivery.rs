@@ -201,20 +201,6 @@ fn delivery_silences(
         .collect())
 }
 
-fn domain_channel(channel: vigie_delivery::Channel) -> Channel {
-    match channel {
-        vigie_delivery::Channel::Sms => Channel::Sms,
-        vigie_delivery::Channel::Email => Channel::Email,
-    }
-}
-
-fn delivery_channel(channel: Channel) -> vigie_delivery::Channel {
-    match channel {
-        Channel::Sms => vigie_delivery::Channel::Sms,
-        Channel::Email => vigie_delivery::Channel::Email,
-    }
-}
-
 /// Routes the fresh transitions to committee members. A row joins the group already waiting
 /// for the same recipient and channel when it would have gone within that group's wait
 /// anyway (Alertmanager's grouping: the first alert of a group starts the clock).
@@ -241,7 +227,7 @@ fn plan_notifications(
     let mut rows = Vec::new();
     for transition in fresh {
         for planned in route(transition, committees, &pipeline.hierarchy, &silences, now) {
-            let channel = domain_channel(planned.channel);
+            let channel = planned.channel;
             let timing = committees
                 .get(&planned.committee)
                 .map(|committee| *committee.timing.of(planned.channel));
@@ -453,7 +439,7 @@ impl<'a> Dispatcher<'a> {
             .committees
             .get(&planned[0].1.committee)
             .expect("plan_of checked the committee");
-        let timing = committee.timing.of(delivery_channel(channel));
+        let timing = committee.timing.of(channel);
         let plans: Vec<PlannedNotification> =
             planned.iter().map(|(_, plan)| plan.clone()).collect();
         let ids_of = |positions: &[usize]| -> Vec<i64> {
@@ -564,7 +550,7 @@ impl<'a> Dispatcher<'a> {
             .members
             .iter()
             .find(|member| member.id == row.recipient)?;
-        let channel = delivery_channel(row.channel);
+        let channel = row.channel;
         let address = member.address(channel)?.to_owned();
         Some(PlannedNotification {
             key: row.idempotency_key.clone(),

@@ -199,15 +199,7 @@ pub fn bench_deliver(
         let round = dispatcher.round(Utc::now())?;
         if round.claimed == 0 {
             let stats = store.outbox_stats(Utc::now())?;
-            let waiting: u64 = [
-                NotificationStatus::Pending,
-                NotificationStatus::Failed,
-                NotificationStatus::Sending,
-            ]
-            .iter()
-            .filter_map(|status| stats.by_status.get(status))
-            .sum();
-            if waiting == 0 {
+            if stats.waiting() == 0 {
                 break;
             }
             std::thread::sleep(Duration::from_millis(5));

@@ -100,15 +100,7 @@ pub fn dispatch(args: DispatchArgs, context: &Context) -> anyhow::Result<ExitCod
         if round.claimed == 0 {
             if args.until_idle {
                 let stats = store.outbox_stats(Utc::now())?;
-                let waiting: u64 = [
-                    NotificationStatus::Pending,
-                    NotificationStatus::Failed,
-                    NotificationStatus::Sending,
-                ]
-                .iter()
-                .filter_map(|status| stats.by_status.get(status))
-                .sum();
-                if waiting == 0 {
+                if stats.waiting() == 0 {
                     break;
                 }
             }
