@@ -4,6 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# A one-shot build gains nothing from incremental caches; they doubled the disk the
+# build needs (see the profile notes in Cargo.toml).
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+
 echo "== cargo fmt --check"
 cargo fmt --all --check
 
