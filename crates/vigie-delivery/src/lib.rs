@@ -16,6 +16,7 @@
 //! and replayed. The outbox tables, the dispatcher and the channels live elsewhere.
 
 mod committees;
+mod editing;
 mod error;
 mod grouping;
 mod message;
@@ -29,6 +30,7 @@ pub use committees::{
     Channel, ChannelTimings, Committee, CommitteeKind, Committees, DEFAULT_GROUP_TIMING,
     DEFAULT_STORM_GUARD, EXAMPLE_COMMITTEES_TOML, Member,
 };
+pub use editing::{CommitteeEdit, EditError, NewCommittee, NewMember, edit_committees};
 pub use error::CommitteesError;
 pub use grouping::{
     GroupDecision, GroupTiming, OpenWarning, ReminderPlan, groups_of, plan_group, plan_reminders,

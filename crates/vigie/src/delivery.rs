@@ -6,7 +6,9 @@
 //! sequences them against the store.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Instant, SystemTime};
 
 use anyhow::Context as _;
 use chrono::{DateTime, Duration, NaiveDate, TimeDelta, Utc};
@@ -44,12 +46,16 @@ const FIRST_RUN_DAYS: i64 = 365;
 /// older ones are history, stored but not sent.
 const FIRST_RUN_FRESH_DAYS: i64 = 2;
 
-/// What the pipeline needs, loaded once.
+/// What the pipeline needs, loaded once (the committees are reloaded by `serve` when
+/// their file changes, see [`CommitteesFile`]).
+#[derive(Clone)]
 pub struct Pipeline {
     pub rules: RuleSet,
     pub zones: ZoneTable,
     pub hierarchy: ZoneHierarchy,
-    pub committees: Option<Committees>,
+    pub committees: Option<Arc<Committees>>,
+    /// When the committees file had been modified as it was read.
+    pub committees_modified: Option<SystemTime>,
 }
 
 impl Pipeline {
@@ -59,14 +65,19 @@ impl Pipeline {
         let delivery = &context.config.delivery;
         let rules = load_rules(delivery.rules.as_deref())?;
         let hierarchy = ZoneHierarchy::from_zone_set(&zone_set);
+        let committees_modified = delivery.committees.as_ref().and_then(|path| {
+            std::fs::metadata(path)
+                .and_then(|meta| meta.modified())
+                .ok()
+        });
         let committees = match &delivery.committees {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
                     .with_context(|| format!("cannot read committees file {}", path.display()))?;
-                Some(
+                Some(Arc::new(
                     Committees::from_toml(&text, &hierarchy)
                         .with_context(|| format!("committees file {}", path.display()))?,
-                )
+                ))
             }
             None => None,
         };
@@ -75,7 +86,74 @@ impl Pipeline {
             zones: ZoneTable::from_zone_set(&zone_set),
             hierarchy,
             committees,
+            committees_modified,
         })
+    }
+}
+
+/// Watches the committees file for `serve`: when an admin edits it (by hand or with
+/// `vigie committees …`), the new committees take effect without a restart. A file that no
+/// longer validates is reported once and the last good committees stay in force: a typo must
+/// not silence every committee.
+pub struct CommitteesFile {
+    path: PathBuf,
+    hierarchy: ZoneHierarchy,
+    modified: Option<SystemTime>,
+    checked: Option<Instant>,
+}
+
+/// How often the file's modification time is looked at.
+const COMMITTEES_CHECK_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
+
+impl CommitteesFile {
+    /// Watches the configured committees file (none configured: nothing to watch).
+    pub fn watch(context: &Context, pipeline: &Pipeline) -> Option<CommitteesFile> {
+        let path = context.config.delivery.committees.clone()?;
+        Some(CommitteesFile {
+            path,
+            hierarchy: pipeline.hierarchy.clone(),
+            // From the pipeline's reading: a change made while serve was starting counts.
+            modified: pipeline.committees_modified,
+            checked: None,
+        })
+    }
+
+    /// The new committees when the file changed since the last look and still validates.
+    pub fn changed(&mut self) -> Option<Arc<Committees>> {
+        if self
+            .checked
+            .is_some_and(|checked| checked.elapsed() < COMMITTEES_CHECK_INTERVAL)
+        {
+            return None;
+        }
+        self.checked = Some(Instant::now());
+        let modified = std::fs::metadata(&self.path)
+            .and_then(|metadata| metadata.modified())
+            .ok();
+        if modified.is_none() || modified == self.modified {
+            return None;
+        }
+        self.modified = modified;
+        let loaded = std::fs::read_to_string(&self.path)
+            .map_err(anyhow::Error::from)
+            .and_then(|text| Ok(Committees::from_toml(&text, &self.hierarchy)?));
+        match loaded {
+            Ok(committees) => {
+                tracing::info!(
+                    path = %self.path.display(),
+                    committees = committees.committees().len(),
+                    "committees file reloaded"
+                );
+                Some(Arc::new(committees))
+            }
+            Err(error) => {
+                tracing::error!(
+                    path = %self.path.display(),
+                    "committees file changed but is not valid, the previous committees stay in force: {error:#}"
+                );
+                None
+            }
+        }
     }
 }
 
@@ -323,7 +401,7 @@ struct GroupState {
 /// (at least once, duplicates bounded by the lease).
 pub struct Dispatcher<'a> {
     store: &'a dyn Store,
-    committees: &'a Committees,
+    committees: Arc<Committees>,
     channels: Channels,
     owner: String,
     lease: std::time::Duration,
@@ -341,7 +419,7 @@ impl<'a> Dispatcher<'a> {
     /// A dispatcher named after this process (its leases carry the name).
     pub fn new(
         store: &'a dyn Store,
-        committees: &'a Committees,
+        committees: Arc<Committees>,
         channels: Channels,
         config: &DeliveryConfig,
     ) -> Dispatcher<'a> {
@@ -369,6 +447,12 @@ impl<'a> Dispatcher<'a> {
             link_base_url: config.link_base_url.trim_end_matches('/').to_owned(),
             groups: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Sends with these committees from the next round on (the grouping and storm-guard
+    /// state of the people still listed carries over).
+    pub fn replace_committees(&mut self, committees: Arc<Committees>) {
+        self.committees = committees;
     }
 
     /// One round: claim what is due, send it, record it.

@@ -355,7 +355,8 @@ impl Deployment {
             format!(
                 "[store]\ndatabase = \"vigie.sqlite3\"\n\n[delivery]\ncommittees = \"committees.toml\"\n\
                  rules = \"rules.toml\"\nlease_seconds = 2\nbackoff_initial_ms = 100\n\
-                 backoff_max_ms = 500\nmax_attempts = 200\npoll_interval_ms = 50\n\n\
+                 backoff_max_ms = 500\nmax_attempts = 200\npoll_interval_ms = 50\n\
+                 engine_interval_seconds = 1\n\n\
                  [delivery.sms]\nprovider = \"webhook\"\nurl = \"http://{}/send\"\ntimeout_seconds = 5\n\n\
                  [delivery.email]\nprovider = \"smtp\"\nhost = \"127.0.0.1\"\nport = {}\n\
                  security = \"plain\"\nfrom = \"Vigie <vigie@example.org>\"\n",
@@ -633,4 +634,131 @@ fn a_committee_test_reaches_every_member_channel_and_bad_settings_name_their_key
         message.contains("colour") && message.contains("committees.toml"),
         "{message}"
     );
+}
+
+#[test]
+fn committees_are_managed_from_the_command_line_and_serve_picks_changes_up() {
+    let gateway = SmsGateway::start(Duration::ZERO, None);
+    let smtp = SmtpServer::start();
+    let deployment = Deployment::new(1, "0s", &gateway, &smtp);
+    let file = deployment.directory.path().join("committees.toml");
+    let add_member = |id: &str, phone: &str| {
+        deployment.run(&[
+            "committees",
+            "add-member",
+            "--committee",
+            "crs-mopti",
+            "--member-id",
+            id,
+            "--member-name",
+            "Nouveau membre",
+            "--phone",
+            phone,
+            "--channel",
+            "sms",
+        ])
+    };
+
+    // A mistake is refused with its reason and the file is left as it was.
+    let before = std::fs::read_to_string(&file).unwrap();
+    let refused = deployment
+        .command(&[
+            "committees",
+            "set-zones",
+            "--committee",
+            "crs-mopti",
+            "--zone",
+            "ML99",
+        ])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("ML99"));
+    let refused = deployment
+        .command(&[
+            "committees",
+            "add-member",
+            "--committee",
+            "crs-mopti",
+            "--member-id",
+            "m05",
+            "--member-name",
+            "Sans numéro",
+            "--channel",
+            "sms",
+        ])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), before);
+
+    // A new committee, a member moved in and out: `notify test` reaches exactly the members.
+    deployment.run(&[
+        "committees",
+        "add",
+        "--id",
+        "ccs-bankass",
+        "--name",
+        "CCS Bankass",
+        "--kind",
+        "communal",
+        "--zone",
+        "ML050301",
+        "--min-level",
+        "alerte",
+        "--member-id",
+        "m07",
+        "--member-name",
+        "Membre 7",
+        "--phone",
+        "+44 7700 900007",
+        "--channel",
+        "sms",
+    ]);
+    deployment.run(&["notify", "test", "--committee", "ccs-bankass"]);
+    assert_eq!(
+        gateway.per_phone().keys().cloned().collect::<Vec<_>>(),
+        vec!["+447700900007"]
+    );
+    let listed = deployment.json(&["committees", "list", "--json"]);
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    assert_eq!(listed[1]["min_level"], "alerte");
+    deployment.run(&["committees", "remove", "--committee", "ccs-bankass"]);
+    let listed = deployment.json(&["committees", "list", "--json"]);
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+
+    // `serve` running: a member added now hears about the next warnings.
+    let mut serve = deployment
+        .command(&["serve", "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _stop = KillOnDrop(&mut serve);
+    std::thread::sleep(Duration::from_secs(1));
+    add_member("m02", "+44 7700 900002");
+    // The file is checked every two seconds by each worker.
+    std::thread::sleep(Duration::from_secs(5));
+    let today = chrono::Utc::now().date_naive().to_string();
+    deployment.ingest("today.csv", 500, &mopti_communes(2), &today);
+    let started = Instant::now();
+    while gateway.per_phone().len() < 3 && started.elapsed() < Duration::from_secs(90) {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let reached = gateway.per_phone();
+    assert!(reached.contains_key("+447700900001"), "{reached:?}");
+    assert!(
+        reached.contains_key("+447700900002"),
+        "the member added while serve ran was warned: {reached:?}"
+    );
+}
+
+/// Kills the child process when the test ends, however it ends.
+struct KillOnDrop<'a>(&'a mut Child);
+
+impl Drop for KillOnDrop<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }

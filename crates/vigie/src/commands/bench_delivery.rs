@@ -194,7 +194,7 @@ pub fn bench_deliver(
     let now = Utc::now();
     let evaluation = evaluate(store.as_ref(), &pipeline, now.date_naive(), now)?;
     let evaluated = Instant::now();
-    let dispatcher = Dispatcher::new(store.as_ref(), committees, channels, &delivery);
+    let dispatcher = Dispatcher::new(store.as_ref(), committees.clone(), channels, &delivery);
     loop {
         let round = dispatcher.round(Utc::now())?;
         if round.claimed == 0 {

@@ -15,6 +15,11 @@ use vigie_notify::{EmailMessage, IdempotencyKey, SmsMessage};
 use crate::channels::Channels;
 use crate::context::Context;
 use crate::delivery::{Dispatcher, Pipeline, Round, evaluate};
+use vigie_delivery::{
+    Channel, CommitteeEdit, CommitteeKind, NewCommittee, NewMember, ZoneHierarchy, edit_committees,
+};
+use vigie_domain::WarningLevel;
+use vigie_domain::sms::Language;
 
 #[derive(Debug, Args)]
 pub struct WarnArgs {
@@ -77,7 +82,7 @@ pub fn dispatch(args: DispatchArgs, context: &Context) -> anyhow::Result<ExitCod
     let channels = Channels::from_config(&context.config.delivery)?;
     let dispatcher = Dispatcher::new(
         store.as_ref(),
-        committees,
+        committees.clone(),
         channels,
         &context.config.delivery,
     );
@@ -362,7 +367,7 @@ fn test_alert(
         note: Some("Message d'essai : aucune action requise.".to_owned()),
         references: Vec::new(),
         infos: vec![CapInfo {
-            language: vigie_domain::sms::Language::French,
+            language: Language::French,
             event: "Essai".to_owned(),
             urgency: CapUrgency::Unknown,
             severity: CapSeverity::Minor,
@@ -418,7 +423,7 @@ pub fn notify(command: NotifyCommand, context: &Context) -> anyhow::Result<ExitC
                 found.name
             );
             let result = match channel {
-                vigie_delivery::Channel::Sms => match &channels.sms {
+                Channel::Sms => match &channels.sms {
                     Some(gateway) => gateway
                         .send(&SmsMessage {
                             to: address.to_owned(),
@@ -428,7 +433,7 @@ pub fn notify(command: NotifyCommand, context: &Context) -> anyhow::Result<ExitC
                         .map_err(|error| error.to_string()),
                     None => Err("no SMS gateway configured".to_owned()),
                 },
-                vigie_delivery::Channel::Email => match &channels.email {
+                Channel::Email => match &channels.email {
                     Some(server) => server
                         .send(&EmailMessage {
                             to: address.to_owned(),
@@ -472,10 +477,192 @@ pub enum CommitteesCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Add a committee with its first member. A running `vigie serve` picks the change up
+    /// within seconds.
+    Add {
+        /// Its id (lowercase letters, digits, '-', '_', '.').
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        name: String,
+        /// regional, cercle or communal.
+        #[arg(long, value_parser = from_name::<CommitteeKind>)]
+        kind: CommitteeKind,
+        /// A P-code or corridor id it covers (repeat for several).
+        #[arg(long, required = true)]
+        zone: Vec<String>,
+        /// vigilance, alerte or urgence.
+        #[arg(long, value_parser = from_name::<WarningLevel>)]
+        min_level: Option<WarningLevel>,
+        /// fr or en.
+        #[arg(long, value_parser = from_name::<Language>)]
+        language: Option<Language>,
+        /// "22:00-06:00": messages below urgence wait for its end.
+        #[arg(long)]
+        quiet_hours: Option<String>,
+        #[command(flatten)]
+        member: MemberArgs,
+    },
+    /// Remove a committee and its members.
+    Remove {
+        #[arg(long)]
+        committee: String,
+    },
+    /// Replace the zones a committee covers.
+    SetZones {
+        #[arg(long)]
+        committee: String,
+        #[arg(long, required = true)]
+        zone: Vec<String>,
+    },
+    /// Add a member to a committee.
+    AddMember {
+        #[arg(long)]
+        committee: String,
+        #[command(flatten)]
+        member: MemberArgs,
+    },
+    /// Remove a member from one committee.
+    RemoveMember {
+        #[arg(long)]
+        committee: String,
+        #[arg(long)]
+        member: String,
+    },
 }
 
+#[derive(Debug, Args)]
+pub struct MemberArgs {
+    /// The member's id (the same on every committee the person sits on).
+    #[arg(long)]
+    member_id: String,
+    #[arg(long)]
+    member_name: String,
+    /// International number (+223…), needed for SMS.
+    #[arg(long)]
+    phone: Option<String>,
+    /// Needed for email.
+    #[arg(long)]
+    email: Option<String>,
+    /// sms or email (repeat for both).
+    #[arg(long = "channel", required = true, value_parser = from_name::<Channel>)]
+    channels: Vec<Channel>,
+    /// fr or en, when it differs from the committee's.
+    #[arg(long, value_parser = from_name::<Language>)]
+    member_language: Option<Language>,
+}
+
+impl MemberArgs {
+    fn into_member(self) -> NewMember {
+        NewMember {
+            id: self.member_id,
+            name: self.member_name,
+            phone: self.phone,
+            email: self.email,
+            channels: self.channels,
+            language: self.member_language,
+        }
+    }
+}
+
+/// Parses a name the way the committees file spells it.
+fn from_name<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
+    serde_json::from_value(serde_json::Value::String(text.to_owned()))
+        .map_err(|_| format!("\"{text}\" is not one of the accepted names"))
+}
+
+/// Lists the committees, or edits the committees file: the edit is validated against the
+/// geography and the rest of the file before the file is replaced (atomically).
 pub fn committees(command: CommitteesCommand, context: &Context) -> anyhow::Result<ExitCode> {
-    let CommitteesCommand::List { json: as_json } = command;
+    let (edit, done) = match command {
+        CommitteesCommand::List { json: as_json } => return list_committees(context, as_json),
+        CommitteesCommand::Add {
+            id,
+            name,
+            kind,
+            zone: zones,
+            min_level,
+            language,
+            quiet_hours,
+            member,
+        } => (
+            CommitteeEdit::AddCommittee(NewCommittee {
+                id: id.clone(),
+                name,
+                kind,
+                zones,
+                min_level,
+                language,
+                quiet_hours,
+                members: vec![member.into_member()],
+            }),
+            format!("committee {id} added"),
+        ),
+        CommitteesCommand::Remove { committee } => (
+            CommitteeEdit::RemoveCommittee {
+                committee: committee.clone(),
+            },
+            format!("committee {committee} removed with its members"),
+        ),
+        CommitteesCommand::SetZones {
+            committee,
+            zone: zones,
+        } => (
+            CommitteeEdit::SetZones {
+                committee: committee.clone(),
+                zones: zones.clone(),
+            },
+            format!("committee {committee} now covers {}", zones.join(", ")),
+        ),
+        CommitteesCommand::AddMember { committee, member } => {
+            let member = member.into_member();
+            let done = format!("member {} added to {committee}", member.id);
+            (CommitteeEdit::AddMember { committee, member }, done)
+        }
+        CommitteesCommand::RemoveMember { committee, member } => (
+            CommitteeEdit::RemoveMember {
+                committee: committee.clone(),
+                member: member.clone(),
+            },
+            format!("member {member} removed from {committee}"),
+        ),
+    };
+    let Some(path) = &context.config.delivery.committees else {
+        bail!("no committees file ([delivery] committees in the configuration)");
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read committees file {}", path.display()))?;
+    let hierarchy = ZoneHierarchy::from_zone_set(&context.geography.zone_set()?);
+    let (edited, _) = edit_committees(&text, &edit, &hierarchy)
+        .with_context(|| format!("committees file {} left unchanged", path.display()))?;
+    write_atomically(path, &edited)?;
+    tracing::info!(path = %path.display(), "{done}");
+    say!("{done} ({})", path.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes beside the file then renames over it, so a crash or a full disk leaves the old
+/// file or the new one, never half of one, and `serve` never reads a partial file.
+fn write_atomically(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let directory = path
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let mut temporary = tempfile::NamedTempFile::new_in(directory)
+        .with_context(|| format!("cannot write in {}", directory.display()))?;
+    temporary.write_all(text.as_bytes())?;
+    temporary.as_file().sync_all()?;
+    if let Ok(metadata) = std::fs::metadata(path) {
+        std::fs::set_permissions(temporary.path(), metadata.permissions())?;
+    }
+    temporary
+        .persist(path)
+        .with_context(|| format!("cannot replace {}", path.display()))?;
+    Ok(())
+}
+
+fn list_committees(context: &Context, as_json: bool) -> anyhow::Result<ExitCode> {
     let pipeline = Pipeline::load(context)?;
     let Some(committees) = &pipeline.committees else {
         bail!("no committees file ([delivery] committees in the configuration)");

@@ -114,7 +114,15 @@ pub fn run(args: ServeArgs, context: &Context) -> anyhow::Result<ExitCode> {
     let stop = AtomicBool::new(false);
     let delivery = &context.config.delivery;
     std::thread::scope(|scope| {
-        let workers = crate::workers::start(scope, store, &pipeline, channels, delivery, &stop);
+        let workers = crate::workers::start(
+            scope,
+            store,
+            &pipeline,
+            || crate::delivery::CommitteesFile::watch(context, &pipeline),
+            channels,
+            delivery,
+            &stop,
+        );
         let served = runtime.block_on(serve_http(address, state, gateways));
         stop.store(true, Ordering::Relaxed);
         for worker in workers {
