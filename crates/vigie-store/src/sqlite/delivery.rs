@@ -5,7 +5,7 @@
 //! waits for the lock, so two claims never see the same due row.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+use rusqlite::{Connection, Row, Transaction, params};
 use vigie_domain::store::{DeliveryStore, Store, StoreError};
 use vigie_domain::{
     NewNotification, NewSilence, Notification, NotificationQuery, NotificationStatus, OpenEpisode,
@@ -190,18 +190,32 @@ fn update_leased(
     what: &str,
 ) -> Result<Vec<i64>, StoreError> {
     let mut statement = transaction.prepare_cached(sql).context(what)?;
-    let mut updated = Vec::new();
-    for id in ids {
-        let mut parameters: Vec<&dyn rusqlite::ToSql> = vec![id, &owner];
-        parameters.extend_from_slice(more);
-        let changed: Option<i64> = statement
-            .query_row(parameters.as_slice(), |row| row.get(0))
-            .optional()
-            .context(what)?;
-        updated.extend(changed);
-    }
+    let ids = id_list(ids);
+    let mut parameters: Vec<&dyn rusqlite::ToSql> = vec![&ids, &owner];
+    parameters.extend_from_slice(more);
+    let rows = statement.query(parameters.as_slice()).context(what)?;
+    let mut updated = collect_rows(rows, what, |row| {
+        row.get(0)
+            .map_err(|error| StoreError::Corrupt(format!("notification id: {error}")))
+    })?;
     updated.sort_unstable();
     Ok(updated)
+}
+
+/// Ids as one JSON array parameter, read back with `json_each`: one statement updates them
+/// all. A statement per row cost a statement journal per row, which dominated the outbox's
+/// claims and marks at tens of thousands of rows.
+fn id_list(ids: &[i64]) -> String {
+    let mut text = String::with_capacity(ids.len() * 8 + 2);
+    text.push('[');
+    for (position, id) in ids.iter().enumerate() {
+        if position > 0 {
+            text.push(',');
+        }
+        text.push_str(&id.to_string());
+    }
+    text.push(']');
+    text
 }
 
 fn load_silence(connection: &Connection, id: i64) -> Result<Option<Silence>, StoreError> {
@@ -317,16 +331,14 @@ impl DeliveryStore for SqliteStore {
             let sql = format!(
                 "UPDATE notifications SET status = 'sending', lease_owner = ?2, \
                  lease_until = ?3, next_attempt_at = ?3, attempts = attempts + 1, \
-                 updated_at = ?4 WHERE id = ?1 RETURNING {NOTIFICATION_READ_COLUMNS}"
+                 updated_at = ?4 WHERE id IN (SELECT value FROM json_each(?1)) \
+                 RETURNING {NOTIFICATION_READ_COLUMNS}"
             );
             let mut statement = transaction.prepare_cached(&sql).context(WHAT)?;
-            let mut claimed = Vec::with_capacity(due.len());
-            for id in &due {
-                let rows = statement
-                    .query(params![id, owner, until, now])
-                    .context(WHAT)?;
-                claimed.extend(collect_rows(rows, WHAT, notification_row)?);
-            }
+            let rows = statement
+                .query(params![id_list(&due), owner, until, now])
+                .context(WHAT)?;
+            let claimed = collect_rows(rows, WHAT, notification_row)?;
             Ok(in_claim_order(claimed, &due))
         })
     }
@@ -350,7 +362,7 @@ impl DeliveryStore for SqliteStore {
                     "UPDATE notifications SET status = 'sent', provider = ?3, \
                  provider_message_id = ?4, group_id = ?5, sent_at = ?6, updated_at = ?6, \
                  lease_until = NULL, last_error = NULL \
-                 WHERE id = ?1 AND lease_owner = ?2 AND status = 'sending' RETURNING id",
+                 WHERE id IN (SELECT value FROM json_each(?1)) AND lease_owner = ?2 AND status = 'sending' RETURNING id",
                     ids,
                     owner,
                     &[&provider, &provider_message_id, &group_id, &now],
@@ -380,7 +392,7 @@ impl DeliveryStore for SqliteStore {
                  status = CASE WHEN ?4 IS NULL THEN 'dead' ELSE 'failed' END, \
                  next_attempt_at = COALESCE(?4, next_attempt_at), last_error = ?3, \
                  lease_until = NULL, updated_at = ?5 \
-                 WHERE id = ?1 AND lease_owner = ?2 AND status = 'sending' RETURNING id",
+                 WHERE id IN (SELECT value FROM json_each(?1)) AND lease_owner = ?2 AND status = 'sending' RETURNING id",
                     ids,
                     owner,
                     &[&error, &next, &now],
@@ -409,7 +421,7 @@ impl DeliveryStore for SqliteStore {
                  status = CASE WHEN last_error IS NULL THEN 'pending' ELSE 'failed' END, \
                  attempts = MAX(attempts - 1, 0), next_attempt_at = ?4, lease_until = NULL, \
                  updated_at = ?3 \
-                 WHERE id = ?1 AND lease_owner = ?2 AND status = 'sending' RETURNING id",
+                 WHERE id IN (SELECT value FROM json_each(?1)) AND lease_owner = ?2 AND status = 'sending' RETURNING id",
                     ids,
                     owner,
                     &[&now, &due_at],
