@@ -179,8 +179,8 @@ fn insert_notification(
     Ok(changed as u64)
 }
 
-/// Runs `sql` (an update of one row `?1` by lease owner `?2`, with more parameters after,
-/// `RETURNING id`) for each id; returns the ids it changed.
+/// Runs `sql` (an update of the rows whose ids are in the JSON list `?1` and whose lease
+/// owner is `?2`, with more parameters after, `RETURNING id`); returns the ids it changed.
 fn update_leased(
     transaction: &Transaction<'_>,
     sql: &str,
