@@ -28,4 +28,8 @@ echo "== cargo test"
 cargo test --workspace --all-targets
 cargo test --workspace --doc
 
+echo "== API conformance against a live demo server (ogctests, GeoJSON, schemathesis)"
+# The binary `cargo test` built for the command-line tests: nothing to rebuild.
+VIGIE_BINARY=target/debug/vigie scripts/api-conformance.sh
+
 echo "== all checks passed"

@@ -183,6 +183,47 @@ impl IntoResponse for AppError {
     }
 }
 
+/// Turns an error answered outside the handlers into a problem document: the body limit's
+/// 413 (plain text), the timeout's 503 and the router's 405 (both empty). Clients then read
+/// every refusal the same way, as the OpenAPI document says. Answers that already have a type
+/// other than plain text (problems, a gateway's own format) pass unchanged, as do the
+/// headers of the original answer (`Allow` on a 405).
+pub(crate) async fn problem_for_bare_errors(response: Response) -> Response {
+    let status = response.status();
+    let bare = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_none_or(|content_type| content_type.starts_with("text/plain"));
+    if !bare || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (mut parts, _) = response.into_parts();
+    let detail = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "the request body is too large",
+        StatusCode::METHOD_NOT_ALLOWED => "this route does not take this method; see `Allow`",
+        StatusCode::SERVICE_UNAVAILABLE => "the request took too long; try again later",
+        _ => status.canonical_reason().unwrap_or("the request failed"),
+    };
+    let title = if status.is_server_error() {
+        "unavailable"
+    } else {
+        "bad request"
+    };
+    let problem = AppError::Problem {
+        status,
+        title,
+        detail: detail.to_owned(),
+        extra: None,
+    }
+    .into_response();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    for (name, value) in problem.headers() {
+        parts.headers.insert(name.clone(), value.clone());
+    }
+    Response::from_parts(parts, problem.into_body())
+}
+
 impl From<StoreError> for AppError {
     fn from(error: StoreError) -> AppError {
         AppError::internal("store", error)

@@ -95,6 +95,10 @@ pub fn router_with_stream(state: AppState, stream: StreamSettings) -> Router {
         .merge(metrics::routes(state.clone(), http_metrics.clone()))
         .fallback(|| async { AppError::not_found() })
         .layer(layers)
+        // Outside the limits, so that their refusals (413, 503) become problems too.
+        .layer(axum::middleware::map_response(
+            error::problem_for_bare_errors,
+        ))
         // Outermost, so that answers the inner layers make (timeouts) are counted too.
         .layer(axum::middleware::from_fn_with_state(
             http_metrics,

@@ -67,9 +67,9 @@ impl Default for StreamSettings {
 }
 
 /// The most entries one polling request answers.
-const MAX_POLL_LIMIT: u32 = 1_000;
+pub(crate) const MAX_POLL_LIMIT: u32 = 1_000;
 /// Entries one polling request answers when it does not say.
-const DEFAULT_POLL_LIMIT: u32 = 100;
+pub(crate) const DEFAULT_POLL_LIMIT: u32 = 100;
 /// Entries the background task reads per query.
 const POLL_PAGE: u32 = 500;
 

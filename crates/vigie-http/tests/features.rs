@@ -348,15 +348,9 @@ async fn landing_conformance_and_collections_have_the_ogc_shapes() {
             "missing {class}"
         );
     }
-    let collections = fixture.get("/collections").await.json();
-    let ids: Vec<&str> = collections["collections"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|collection| collection["id"].as_str().unwrap())
-        .collect();
+    let collections = fixture.get_keyed("/collections").await.json();
     assert_eq!(
-        ids,
+        listed_ids(&collections),
         [
             "events",
             "reports",
@@ -382,12 +376,76 @@ async fn landing_conformance_and_collections_have_the_ogc_shapes() {
     let communes = fixture.get("/collections/communes").await;
     assert_eq!(communes.status, StatusCode::OK);
     assert_eq!(communes.json()["id"], "communes");
-    let events = fixture.get("/collections/events").await;
-    assert_eq!(events.status, StatusCode::OK, "metadata is public");
+    let events = fixture.get_keyed("/collections/events").await;
+    assert_eq!(events.status, StatusCode::OK);
     assert_eq!(events.json()["requiresKey"], true);
     let missing = fixture.get("/collections/hotspotz").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert_eq!(missing.content_type(), "application/problem+json");
+}
+
+fn listed_ids(collections: &Value) -> Vec<&str> {
+    collections["collections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|collection| collection["id"].as_str().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_public_is_shown_only_the_collections_it_may_read() {
+    let fixture = fixture();
+    let public = fixture.get("/collections").await;
+    assert_eq!(public.status, StatusCode::OK);
+    let public = public.json();
+    assert_eq!(
+        listed_ids(&public),
+        [
+            "communes",
+            "cercles",
+            "regions",
+            "corridors",
+            "hotspots",
+            "warnings"
+        ]
+    );
+    assert!(
+        !public.to_string().contains("/collections/events")
+            && !public.to_string().contains("/collections/reports"),
+        "no link leads the public to a keyed collection"
+    );
+    // Every collection the public is shown answers it, description and items.
+    for id in listed_ids(&public) {
+        for uri in [
+            format!("/collections/{id}"),
+            format!("/collections/{id}/items?limit=1"),
+        ] {
+            assert_eq!(fixture.get(&uri).await.status, StatusCode::OK, "{uri}");
+        }
+    }
+    // Asked for by name, a keyed collection says a key is needed rather than "not found".
+    for id in ["events", "reports"] {
+        let anonymous = fixture.get(&format!("/collections/{id}")).await;
+        assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED, "{id}");
+        assert_eq!(anonymous.content_type(), "application/problem+json");
+        assert!(anonymous.headers.contains_key(header::WWW_AUTHENTICATE));
+        let keyed = fixture.get_keyed(&format!("/collections/{id}")).await;
+        assert_eq!(keyed.status, StatusCode::OK, "{id}");
+        assert_eq!(keyed.json()["id"], id);
+    }
+    // A key that does not work is refused, not silently given the public list.
+    let wrong = fixture
+        .request("/collections", &[("authorization", "Bearer not-a-key")])
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    let wrong = fixture
+        .request(
+            "/collections/events",
+            &[("authorization", "Bearer not-a-key")],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
@@ -1016,6 +1074,98 @@ async fn the_openapi_document_lists_every_route_parameter_and_collection() {
         document["components"]["parameters"]["limit"]["schema"]["maximum"],
         vigie_http::features::MAX_LIMIT
     );
+}
+
+/// Every `$ref` in `value`, as JSON pointers into the document.
+fn references<'a>(value: &'a Value, found: &mut Vec<&'a str>) {
+    match value {
+        Value::Object(members) => {
+            for (name, member) in members {
+                match (name.as_str(), member) {
+                    ("$ref", Value::String(reference)) => found.push(reference),
+                    _ => references(member, found),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| references(item, found)),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn every_documented_read_answers_as_the_document_says() {
+    let fixture = fixture();
+    let document = fixture.get("/api").await.json();
+    let mut found = Vec::new();
+    references(&document, &mut found);
+    assert!(!found.is_empty());
+    for reference in found {
+        let pointer = reference.strip_prefix('#').expect("local references only");
+        assert!(document.pointer(pointer).is_some(), "{reference} resolves");
+    }
+    let paths = document["paths"].as_object().unwrap();
+    for path in [
+        "/cap/feed.atom",
+        "/cap/{identifier}.xml",
+        "/api/stream",
+        "/api/keys",
+        "/healthz",
+        "/metrics",
+    ] {
+        assert!(paths[path]["get"].is_object(), "{path} is documented");
+    }
+    let mut checked = 0;
+    for (path, item) in paths {
+        let Some(operation) = item.get("get") else {
+            continue;
+        };
+        let integer_ids = operation["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|parameter| {
+                parameter["name"] == "featureId" && parameter["schema"]["type"] == "integer"
+            });
+        let uri = path
+            .replace("{collectionId}", "communes")
+            .replace("{featureId}", if integer_ids { "1" } else { "ML010101" })
+            .replace("{identifier}", "vigie-no-such-message");
+        // The stream's documented JSON form; without `poll` it never ends.
+        let uri = if path == "/api/stream" {
+            format!("{uri}?poll=true&since=0")
+        } else {
+            uri
+        };
+        for keyed in [false, true] {
+            let answer = if keyed {
+                fixture.get_keyed(&uri).await
+            } else {
+                fixture.get(&uri).await
+            };
+            let status = answer.status.as_str().to_owned();
+            let documented = &operation["responses"][&status];
+            assert!(
+                documented.is_object(),
+                "GET {uri} (key: {keyed}) answered {status}, not documented: {}",
+                answer.body
+            );
+            if let Some(content) = documented["content"].as_object() {
+                let essence =
+                    |media_type: &str| media_type.split(';').next().unwrap().trim().to_owned();
+                let media_type = essence(answer.content_type());
+                assert!(
+                    content
+                        .keys()
+                        .any(|documented| essence(documented) == media_type),
+                    "GET {uri} (key: {keyed}) answered {status} as {media_type}, documented {:?}",
+                    content.keys().collect::<Vec<_>>()
+                );
+            }
+            checked += 1;
+        }
+    }
+    // 7 OGC routes, 2 per collection, 6 service routes; each anonymously and keyed.
+    assert!(checked >= 2 * (7 + 2 * 8 + 6), "{checked} answers checked");
 }
 
 #[tokio::test]

@@ -420,12 +420,27 @@ fn oversized_bodies_are_refused_with_413() {
     let parameters = twilio_sms("SM0030", "+22376123456", &big_text);
     let twilio = server.twilio(&parameters);
     assert_eq!(twilio.status, 413);
+    // The body limit refuses before any handler runs; the refusal is still a problem
+    // document, as the OpenAPI document says.
+    for refused in [&web, &twilio] {
+        assert_eq!(refused.content_type, "application/problem+json");
+        assert_eq!(refused.json()["status"], 413);
+    }
     let smaller = server.web(&json!({"text": "A".repeat(2_000)}));
     assert_eq!(
         smaller.status, 422,
         "a text beyond 1600 characters is refused"
     );
     assert!(server.reports().is_empty());
+}
+
+#[test]
+fn a_wrong_method_is_refused_with_a_problem() {
+    let server = TestServer::start();
+    let refused = server.post_raw("/collections", "application/json", b"{}");
+    assert_eq!(refused.status, 405);
+    assert_eq!(refused.content_type, "application/problem+json");
+    assert_eq!(refused.json()["status"], 405);
 }
 
 #[test]

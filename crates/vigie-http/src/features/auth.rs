@@ -30,22 +30,8 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// The role a request proves with its key, or a 401 problem: no key, an unknown key, or no key
-/// backend configured all look the same to the caller.
-pub(crate) fn require_role(
-    keys: Option<&dyn ApiKeys>,
-    headers: &HeaderMap,
-    minimum: Role,
-    collection: &str,
-) -> Result<Role, AppError> {
-    require_role_for(
-        keys,
-        headers,
-        minimum,
-        &format!("the items of collection `{collection}`"),
-    )
-}
-
-/// Like [`require_role`] for any resource: `what` names it in the problem ("the key list").
+/// backend configured all look the same to the caller. A key below `minimum` is a 403.
+/// `what` names the resource in the problem ("the key list").
 pub(crate) fn require_role_for(
     keys: Option<&dyn ApiKeys>,
     headers: &HeaderMap,
@@ -120,7 +106,8 @@ mod tests {
     fn a_known_bearer_key_gives_its_role_and_anything_else_is_refused() {
         let keys = FixedKeys(HashMap::from([("k-research", Role::Researcher)]));
         let decide = |headers: &HeaderMap, minimum| {
-            require_role(Some(&keys), headers, minimum, "events").map_err(|error| error.status())
+            require_role_for(Some(&keys), headers, minimum, "events")
+                .map_err(|error| error.status())
         };
         assert_eq!(
             decide(&headers("Bearer k-research"), Role::Researcher),
@@ -146,7 +133,8 @@ mod tests {
             decide(&HeaderMap::new(), Role::Researcher).unwrap_err(),
             401
         );
-        let no_backend = require_role(None, &headers("Bearer k-research"), Role::Researcher, "x");
+        let no_backend =
+            require_role_for(None, &headers("Bearer k-research"), Role::Researcher, "x");
         assert_eq!(no_backend.unwrap_err().status(), 401);
     }
 

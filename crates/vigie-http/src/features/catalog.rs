@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 use vigie_domain::ZoneSet;
 use vigie_domain::sms::CommuneDirectory;
 
+use super::auth::Role;
 use super::events::EventsCollection;
 use super::hotspots::HotspotsCollection;
 use super::params::{ItemsQuery, Parameter};
@@ -98,8 +99,8 @@ pub struct CollectionMeta {
     pub title: &'static str,
     /// What it holds and its caveats.
     pub description: &'static str,
-    /// Whether its items need an API key (researcher role or above). Collection metadata
-    /// stays public.
+    /// Whether it needs an API key (researcher role or above): its items, its description,
+    /// and its place in the collections list (see [`CollectionMeta::readable_by`]).
     pub requires_key: bool,
     /// The GeoJSON geometry types its features may have.
     pub geometry_types: &'static [&'static str],
@@ -114,6 +115,16 @@ pub struct CollectionMeta {
     pub point_columns: bool,
     /// Whether feature ids are integers (`true`) or texts.
     pub integer_ids: bool,
+}
+
+impl CollectionMeta {
+    /// Whether a caller with `role` (`None`: the public) may read the collection. A keyed
+    /// collection is invisible to the public: absent from `/collections`, 401 when asked for
+    /// by name, so that an anonymous client (and a conformance tester) only ever sees
+    /// collections it can actually read.
+    pub fn readable_by(&self, role: Option<Role>) -> bool {
+        !self.requires_key || role.is_some_and(|role| role >= Role::Researcher)
+    }
 }
 
 /// A feature's id.

@@ -5,8 +5,8 @@
 //! | `GET /` | landing page: links to the API description, conformance and data |
 //! | `GET /conformance` | the conformance classes implemented |
 //! | `GET /api` | OpenAPI 3.0, generated from [`ROUTES`] and the collection table |
-//! | `GET /collections` | every collection |
-//! | `GET /collections/{collectionId}` | one collection |
+//! | `GET /collections` | the collections the caller may read (keyed ones only with a key) |
+//! | `GET /collections/{collectionId}` | one collection (401 without a key for a keyed one) |
 //! | `GET /collections/{collectionId}/items` | a page of features (bbox, datetime, limit, next, property filters, `f=csv`) |
 //! | `GET /collections/{collectionId}/items/{featureId}` | one feature |
 //!
@@ -121,7 +121,7 @@ pub static ROUTES: [Route; 7] = [
     Route {
         path: "/collections",
         operation_id: "getCollections",
-        summary: "Every collection",
+        summary: "The collections the caller may read (keyed ones only with a key)",
         kind: RouteKind::Collections,
         handler: || get(collections),
     },
@@ -257,12 +257,16 @@ async fn collections(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
+    let role = optional_role(state.api_keys.as_deref(), &headers, "the collections list")?;
     check_metadata_query(raw.as_deref())?;
     let base = base_url(&headers);
+    // Only what the caller may read: a public client is never pointed at a 401.
     let collections: Vec<Value> = state
         .features
         .collections()
-        .map(|collection| collection_description(&state, collection.meta(), &base))
+        .map(|collection| collection.meta())
+        .filter(|meta| meta.readable_by(role))
+        .map(|meta| collection_description(&state, meta, &base))
         .collect();
     let body = json!({
         "links": [link(format!("{base}/collections"), "self", JSON, "The collections")],
@@ -286,24 +290,33 @@ async fn collection(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
     let meta = find_meta(&state, &collection_id)?;
+    check_access(
+        &state,
+        meta,
+        &headers,
+        "the description and items of collection",
+    )?;
     check_metadata_query(raw.as_deref())?;
     let body = collection_description(&state, meta, &base_url(&headers));
     Ok(json_response(&body, JSON))
 }
 
-/// Refuses the request unless it may read the collection's items.
+/// Refuses the request unless it may read the collection (see
+/// [`CollectionMeta::readable_by`]); `what` names the resource in the problem ("the items of
+/// collection").
 fn check_access(
     state: &AppState,
     meta: &CollectionMeta,
     headers: &HeaderMap,
+    what: &str,
 ) -> Result<(), AppError> {
     if meta.requires_key {
         // ACLED's terms: raw event rows (and reports) only for key holders.
-        auth::require_role(
+        require_role_for(
             state.api_keys.as_deref(),
             headers,
             Role::Researcher,
-            meta.id,
+            &format!("{what} `{}`", meta.id),
         )?;
     }
     Ok(())
@@ -338,7 +351,7 @@ async fn items(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
     let meta = find_meta(&state, &collection_id)?;
-    check_access(&state, meta, &headers)?;
+    check_access(&state, meta, &headers, "the items of collection")?;
     let accept = headers
         .get(header::ACCEPT)
         .and_then(|value| value.to_str().ok());
@@ -419,7 +432,7 @@ async fn item(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
     let meta = find_meta(&state, &collection_id)?;
-    check_access(&state, meta, &headers)?;
+    check_access(&state, meta, &headers, "the items of collection")?;
     check_metadata_query(raw.as_deref())?;
     let base = base_url(&headers);
     let found = {

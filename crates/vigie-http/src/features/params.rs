@@ -186,6 +186,7 @@ impl Parameter {
             Parameter::Commune | Parameter::Cercle | Parameter::Region => {
                 json!({ "type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$" })
             }
+            // Keep in step with `is_zone_code`.
             Parameter::Source => {
                 json!({ "type": "string", "enum": ["acled", "ucdp", "community"] })
             }
@@ -429,6 +430,16 @@ fn unknown(name: &str) -> AppError {
 
 /// Reads the parameters of an items query, accepting the common ones and `extra`.
 /// `accept` is the request's Accept header, consulted when `f` is absent.
+/// Whether `value` can be a zone id in a filter: what the OpenAPI document promises
+/// (`^[A-Za-z0-9_.-]{1,64}$`), so that no value outside it is quietly answered with an empty
+/// page. Every P-code and corridor id of the geography has this shape.
+fn is_zone_code(value: &str) -> bool {
+    (1..=ZoneId::MAX_LEN).contains(&value.len())
+        && value
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'.' | b'-'))
+}
+
 pub fn parse_items_query(
     raw: Option<&str>,
     extra: &[Parameter],
@@ -461,7 +472,11 @@ pub fn parse_items_query(
             AppError::bad_parameter(parameter.name(), format!("query parameter `{name}` {why}"))
         };
         let zone = |value: &str| {
-            ZoneId::new(value).map_err(|_| bad("must be a P-code (letters, digits, no spaces)"))
+            let refused = || bad("must be a P-code (ASCII letters, digits, `_`, `.` or `-`)");
+            if !is_zone_code(value) {
+                return Err(refused());
+            }
+            ZoneId::new(value).map_err(|_| refused())
         };
         match parameter {
             Parameter::Bbox => query.bbox = Some(parse_bbox(&value).map_err(&bad)?),
@@ -721,5 +736,34 @@ mod tests {
         assert_eq!(query.format, Format::Csv);
         assert_eq!(query.next.as_deref(), Some("42"));
         assert_eq!(query.pairs.len(), 2, "next is not kept for links");
+    }
+
+    #[test]
+    fn zone_filters_take_exactly_the_documented_codes() {
+        let zones = [Parameter::Commune, Parameter::Cercle, Parameter::Region];
+        let pattern = Parameter::Region.schema()["pattern"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(pattern, "^[A-Za-z0-9_.-]{1,64}$");
+        for accepted in ["ML050301", "TR07", "a.b_c-D", &"9".repeat(64)] {
+            let raw = format!("region={accepted}");
+            let query = parse_items_query(Some(&raw), &zones, None).unwrap();
+            assert_eq!(query.filters.region.unwrap().as_str(), accepted);
+        }
+        // Each of these used to be read as a zone id that matches nothing: an empty page
+        // for a value the document says is invalid.
+        for refused in [
+            "%C3%94",
+            "ML05%2003",
+            "%20ML05",
+            "ML05/01",
+            "",
+            &"9".repeat(65),
+        ] {
+            let raw = format!("cercle={refused}");
+            let error = parse_items_query(Some(&raw), &zones, None).unwrap_err();
+            assert_eq!(error.status(), 400, "{refused:?}");
+        }
     }
 }

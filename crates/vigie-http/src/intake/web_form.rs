@@ -63,6 +63,46 @@ const MAX_COUNT: u64 = 100_000;
 /// Characters of a commune or event type field.
 const MAX_NAME_CHARS: usize = 80;
 
+/// The form's JSON schema, for the OpenAPI document: the same fields and limits
+/// [`WebReport::from_json`] checks (what it checks across fields, such as "a text, a commune
+/// or coordinates" or a commune that exists, only the handler can say: 422).
+pub(crate) fn body_schema() -> Value {
+    let text = |max: usize, description: &str| json!({ "type": "string", "maxLength": max, "nullable": true, "description": description });
+    let count = |description: &str| {
+        json!({ "type": "integer", "minimum": 0, "maximum": MAX_COUNT, "nullable": true,
+                "description": description })
+    };
+    let properties = json!({
+        "text": text(MAX_TEXT_CHARS, "The report in the monitor's words (read with the SMS grammar)."),
+        "commune": text(MAX_NAME_CHARS, "A commune P-code or name, optionally with its cercle."),
+        "event_type": text(MAX_NAME_CHARS, "An incident word (attaque, IED…) or an ACLED event type."),
+        "fatalities": count("Deaths."),
+        "injured": count("Injured."),
+        "latitude": { "type": "number", "minimum": -90, "maximum": 90, "nullable": true,
+                      "description": "WGS84; with longitude, or neither." },
+        "longitude": { "type": "number", "minimum": -180, "maximum": 180, "nullable": true,
+                       "description": "WGS84; with latitude, or neither." },
+        "occurred_on": { "type": "string", "format": "date", "nullable": true,
+                         "description": "The day (YYYY-MM-DD), not in the future." },
+        "client_id": { "type": "string", "maxLength": MAX_ID_CHARS, "pattern": "^[!-~]*$",
+                       "nullable": true,
+                       "description": "The client's id for the report: a resubmission is a duplicate." },
+        "phone": text(40, "The sender's number, protected like an SMS sender's."),
+        "language": { "type": "string", "enum": ["fr", "en"], "nullable": true,
+                      "description": "The reply's language." },
+    });
+    json!({
+        "type": "object",
+        "additionalProperties": false,
+        "properties": properties,
+        "anyOf": [
+            { "required": ["text"] },
+            { "required": ["commune"] },
+            { "required": ["latitude", "longitude"] },
+        ],
+    })
+}
+
 /// Receives one report from the web form.
 pub(crate) async fn receive(
     State(state): State<AppState>,
@@ -507,6 +547,23 @@ mod tests {
         assert_ne!(first, second);
         let groups: Vec<usize> = first.split('-').map(str::len).collect();
         assert_eq!(groups, [8, 4, 4, 4, 12]);
+    }
+
+    #[test]
+    fn the_documented_schema_names_exactly_the_accepted_fields() {
+        let schema = body_schema();
+        let documented: Vec<&str> = schema["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut accepted = FIELDS.to_vec();
+        accepted.sort_unstable();
+        let mut documented = documented;
+        documented.sort_unstable();
+        assert_eq!(documented, accepted);
+        assert_eq!(schema["additionalProperties"], false);
     }
 
     #[test]

@@ -1,0 +1,222 @@
+#!/usr/bin/env bash
+# Checks the research API of a live `vigie serve` with three outside tools, and fails when any
+# of them fails:
+#
+# 1. ogctests (PyPI), the `features/core` suite of OGC API – Features Part 1, anonymously.
+#    One test is deselected: `test_crs.py::test_ast2` asserts that /conformance lists Part 2's
+#    CRS class (ogcapi-features-2/1.0/conf/crs). Part 1 Core requires CRS84 only, which every
+#    geometry here is; Part 2 would require the `crs` and `bbox-crs` parameters, `storageCrs`
+#    and the Content-Crs header, none of which Vigie implements, so claiming the class to
+#    please the tool would be a false declaration.
+# 2. scripts/check-geojson.py: every collection's items (public ones anonymously, every one
+#    with a researcher key), a few pages each by their `next` links, validated as RFC 7946
+#    GeoJSON with geojson-pydantic plus the producer rules those models leave out.
+# 3. schemathesis against the OpenAPI document at /api, a bounded number of examples per
+#    operation, with the researcher key and without: no 5xx (`not_a_server_error`), answers
+#    that match the document (status codes, media types, headers, response schemas), invalid
+#    requests refused, keyed operations refused without a key. `/api/stream` is left out:
+#    without `poll=true` it is a Server-Sent Events stream that never ends by design (the
+#    stream tests in crates/vigie-http/tests/stream.rs cover it). One worker: with two,
+#    Python 3.11's `ast` module (which hypothesis calls from both threads) fails with
+#    "AST constructor recursion depth mismatch", its recursion counter being shared.
+#
+# The server: the debug `vigie` binary (VIGIE_BINARY, or else `cargo build -p vigie`) on a
+# demo store (`vigie demo --prepare-only`: synthetic events, warnings, hotspots; three sample
+# reports are then sent through the web form), served on a free loopback port and stopped on
+# exit; a researcher key from `vigie keys create`. The tools come from PyPI into a virtual
+# environment under target/api-conformance-venv/ (created on first use; python3 and
+# python3-venv are installed with apt-get when missing, as in scripts/smtp-for-tests.sh).
+#
+# Knobs: VIGIE_CONFORMANCE_EVENTS (synthetic events, default 1500) and
+# VIGIE_CONFORMANCE_EXAMPLES (schemathesis examples per operation with the key, default 100;
+# a third of that without). VIGIE_CONFORMANCE_HOLD=1 starts the server and waits, for
+# exploring by hand.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repository="$(pwd)"
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+
+log() { printf 'api-conformance: %s\n' "$*" >&2; }
+
+# The versions these checks were written against: a new release of a tool changes what is
+# checked, so it comes in by changing this line.
+requirements=(ogctests==0.1.15 schemathesis==4.32.5 geojson-pydantic==2.2.0)
+
+# --- the tools -----------------------------------------------------------------------------
+venv="$repository/target/api-conformance-venv"
+python="$venv/bin/python"
+installed_marker="$venv/vigie-requirements.txt"
+has_tools() {
+    [[ -x "$python" ]] &&
+        [[ "$(cat "$installed_marker" 2>/dev/null)" == "${requirements[*]}" ]] &&
+        "$python" -c 'import ogctests.main, schemathesis, geojson_pydantic' >/dev/null 2>&1
+}
+if has_tools; then
+    log "reusing $venv"
+else
+    if ! command -v python3 >/dev/null || ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+        if [[ "$(id -u)" -ne 0 ]]; then
+            log "python3 or its venv module is missing and not root: install the Debian packages 'python3' and 'python3-venv' and run again"
+            exit 1
+        fi
+        log "installing python3 and python3-venv (Debian packages)"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq >&2
+        apt-get install -y -qq python3 python3-venv >&2
+    fi
+    log "creating $venv with ${requirements[*]}"
+    rm -rf "$venv"
+    python3 -m venv "$venv" >&2
+    "$python" -m pip install --quiet --disable-pip-version-check "${requirements[@]}" >&2
+    printf '%s' "${requirements[*]}" >"$installed_marker"
+    has_tools || { log "the tools did not install into $venv"; exit 1; }
+fi
+
+# --- the server ----------------------------------------------------------------------------
+if [[ -n "${VIGIE_BINARY:-}" ]]; then
+    # scripts/test.sh passes the binary its `cargo test` just built: `cargo build -p vigie`
+    # unifies features differently from `cargo test --workspace` and would rebuild crates.
+    vigie="$(cd "$(dirname "$VIGIE_BINARY")" && pwd)/$(basename "$VIGIE_BINARY")"
+    log "using $vigie"
+else
+    log "building the vigie binary (debug)"
+    cargo build --quiet -p vigie --bin vigie
+    vigie="$repository/target/debug/vigie"
+fi
+[[ -x "$vigie" ]] || { log "no vigie binary at $vigie"; exit 1; }
+
+work="$repository/target/api-conformance"
+rm -rf "$work"
+mkdir -p "$work"
+demo="$work/demo"
+database="$demo/vigie-demo.sqlite3"
+log "preparing a demo store (${VIGIE_CONFORMANCE_EVENTS:-1500} synthetic events)"
+"$vigie" demo --dir "$demo" --events "${VIGIE_CONFORMANCE_EVENTS:-1500}" --prepare-only \
+    >"$work/demo.json" 2>"$work/demo.log" || { cat "$work/demo.log" >&2; exit 1; }
+key="$("$vigie" --database "$database" keys create --role researcher --name api-conformance 2>/dev/null)"
+
+# Port 0: the system picks a free port, and the server says which on its first line. The
+# working directory is the demo's, where its deployment secret (vigie.secret) lives.
+(cd "$demo" && exec "$vigie" --database "$database" serve --bind 127.0.0.1:0) \
+    >"$work/serve.log" 2>&1 &
+server_pid=$!
+stop_server() {
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+}
+trap stop_server EXIT
+trap 'exit 130' INT TERM
+
+base=""
+for _ in $(seq 1 300); do
+    base="$(sed -n 's|^vigie serving on \(http://[0-9.:]*\).*|\1|p' "$work/serve.log" | head -n 1)"
+    [[ -n "$base" ]] && break
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.2
+done
+if [[ -z "$base" ]]; then
+    log "the server did not start:"
+    cat "$work/serve.log" >&2
+    exit 1
+fi
+"$python" - "$base/healthz" <<'PYTHON' || { log "no healthy server at $base"; cat "$work/serve.log" >&2; exit 1; }
+import sys, time, urllib.request
+deadline = time.monotonic() + 60
+while True:
+    try:
+        with urllib.request.urlopen(sys.argv[1], timeout=5) as response:
+            if response.status == 200:
+                sys.exit(0)
+    except OSError:
+        pass
+    if time.monotonic() > deadline:
+        sys.exit(1)
+    time.sleep(0.2)
+PYTHON
+log "server healthy at $base"
+
+# The demo has no community reports: three through the web form, so that the reports
+# collection has features to check.
+"$python" - "$base/api/reports" <<'PYTHON' || { log "the web form refused the sample reports"; exit 1; }
+import json, sys, urllib.request
+reports = [
+    {"commune": "Bankass", "event_type": "attaque", "fatalities": 2, "text": "attaque au marché"},
+    {"latitude": 14.07, "longitude": -3.51, "event_type": "IED"},
+    {"text": "ALERTE Douentza enlèvement 3 personnes"},
+]
+for number, report in enumerate(reports):
+    report["client_id"] = f"api-conformance-{number}"
+    request = urllib.request.Request(
+        sys.argv[1], data=json.dumps(report).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status in (200, 201), response.status
+PYTHON
+
+if [[ -n "${VIGIE_CONFORMANCE_HOLD:-}" ]]; then
+    # For exploring by hand: the server stays up until this script is interrupted.
+    log "holding: VIGIE_CONFORMANCE_BASE=$base VIGIE_CONFORMANCE_KEY=$key"
+    wait "$server_pid"
+fi
+
+# --- the checks ----------------------------------------------------------------------------
+failed=()
+summary=()
+run_check() {
+    local name="$1"
+    shift
+    local started=$SECONDS
+    echo "== $name"
+    if (cd "$work" && "$@"); then
+        summary+=("$name: passed in $((SECONDS - started)) s")
+    else
+        summary+=("$name: FAILED in $((SECONDS - started)) s")
+        failed+=("$name")
+    fi
+}
+
+ogctests_dir="$("$python" -c 'import ogctests, os; print(os.path.dirname(ogctests.__file__))')"
+run_check "ogctests features/core" env INSTANCE_URL="$base" \
+    "$python" -m pytest "$ogctests_dir/features/core" --rootdir "$ogctests_dir" \
+    --deselect features/core/test_crs.py::test_ast2 \
+    -p no:cacheprovider -q -rfE --tb=short
+
+run_check "GeoJSON (RFC 7946) over every collection" \
+    "$python" "$repository/scripts/check-geojson.py" "$base" --key "$key"
+
+# Every check but `positive_data_acceptance`, which wants every schema-valid request
+# accepted: JSON Schema cannot say what the server rightly refuses (a `datetime` with a 13th
+# month, a report whose coordinates lie in no commune), so it reports documentation limits,
+# not faults. Once with the researcher key (keyed collections answer), once without (the
+# public view, and `ignored_auth`: keyed operations must refuse an anonymous caller).
+schemathesis_run() {
+    "$venv/bin/schemathesis" run "$base/api" \
+        --checks all --exclude-checks positive_data_acceptance \
+        --exclude-path /api/stream \
+        --request-timeout 30 \
+        --seed 20260101 \
+        --generation-database none \
+        --workers 1 \
+        --no-color \
+        --output-truncate true \
+        "$@"
+}
+run_check "schemathesis /api (researcher key)" schemathesis_run \
+    --max-examples "${VIGIE_CONFORMANCE_EXAMPLES:-100}" \
+    --header "Authorization: Bearer $key"
+run_check "schemathesis /api (anonymous)" schemathesis_run \
+    --max-examples "$(( (${VIGIE_CONFORMANCE_EXAMPLES:-100} + 2) / 3 ))"
+
+if grep -q 'request failed' "$work/serve.log"; then
+    log "the server logged internal errors:"
+    grep 'request failed' "$work/serve.log" >&2
+    failed+=("server log")
+fi
+
+echo "== API conformance"
+printf '  %s\n' "${summary[@]}"
+if ((${#failed[@]})); then
+    log "failed: ${failed[*]} (server log: $work/serve.log)"
+    exit 1
+fi
+echo "== API conformance: every check passed"
