@@ -7,6 +7,8 @@ use subtle::ConstantTimeEq;
 use thiserror::Error;
 use vigie_domain::sms::Language;
 
+use crate::rate_limit::RateLimitConfig;
+
 /// A secret shared with a gateway. Its `Debug` output never shows it, and comparisons take the
 /// same time whatever the candidate holds.
 #[derive(Clone, PartialEq, Eq)]
@@ -129,6 +131,9 @@ pub struct IntakeConfig {
     pub receipts: ReceiptsConfig,
     /// The public CAP feed.
     pub cap: CapConfig,
+    /// Per-key and per-address rate limits (on by default; see `rate_limit.rs` for which
+    /// routes).
+    pub rate_limit: RateLimitConfig,
 }
 
 impl Default for IntakeConfig {
@@ -142,6 +147,7 @@ impl Default for IntakeConfig {
             default_language: Language::French,
             receipts: ReceiptsConfig::default(),
             cap: CapConfig::default(),
+            rate_limit: RateLimitConfig::default(),
         }
     }
 }
@@ -230,6 +236,9 @@ impl IntakeConfig {
                 reason: "expected above 0 and at most 5 minutes",
             });
         }
+        self.rate_limit
+            .validate()
+            .map_err(|(setting, reason)| ConfigError::InvalidLimit { setting, reason })?;
         Ok(())
     }
 }
@@ -302,5 +311,14 @@ mod tests {
             tiny.validate(),
             Err(ConfigError::InvalidLimit { .. })
         ));
+        let mut no_rate = IntakeConfig::default();
+        no_rate.rate_limit.anonymous.per_second = 0.0;
+        assert_eq!(
+            no_rate.validate(),
+            Err(ConfigError::InvalidLimit {
+                setting: "rate_limit anonymous",
+                reason: "per_second must be above 0 and at most 1000000",
+            })
+        );
     }
 }

@@ -63,6 +63,12 @@ impl AppError {
         AppError::problem(StatusCode::UNAUTHORIZED, "unauthorized", detail)
     }
 
+    /// 429: the client sent more requests than its rate limit allows (the caller adds
+    /// `Retry-After`).
+    pub fn too_many_requests(detail: impl Into<String>) -> AppError {
+        AppError::problem(StatusCode::TOO_MANY_REQUESTS, "too many requests", detail)
+    }
+
     /// 404: nothing here (also what a wrong secret URL token gets, so it reveals nothing).
     pub fn not_found() -> AppError {
         AppError::problem(

@@ -1,20 +1,32 @@
 //! Vigie's HTTP server: where community reports come in, and the research API
 //! (OGC API – Features, see [`features`]) goes out.
 //!
-//! Routes (see each module for its contract):
+//! Routes (see each module for its contract; "limited": draws on the client's rate-limit
+//! bucket, see `rate_limit.rs`):
 //!
-//! | route | what |
-//! |---|---|
-//! | `GET /`, `/conformance`, `/api`, `/collections…` | OGC API – Features (see [`features`]) |
-//! | `POST /webhooks/sms/twilio` | Twilio inbound SMS, signature checked; answers TwiML |
-//! | `POST /webhooks/sms/africastalking/{token}` | Africa's Talking inbound SMS, secret URL token |
-//! | `POST /webhooks/sms/smssync` | SMSSync Android gateway, shared secret; answers a `send` task |
-//! | `POST /api/reports` | the web report form (JSON) |
-//! | `GET /cap/feed.atom`, `GET /cap/{identifier}.xml` | public CAP 1.2 messages and their Atom feed (see [`cap`]) |
-//! | `POST /webhooks/receipts/{africastalking/{token},twilio,webhook}` | delivery receipts from the SMS gateways (see [`receipts`]) |
-//! | `GET /api/stream` | the live stream: Server-Sent Events, or JSON pages with `poll=true` (see `live.rs`) |
-//! | `GET /api/keys` | the API keys (never their secrets), admin role (see [`StoreApiKeys`]) |
-//! | `GET /healthz`, `GET /metrics` | store reachable; Prometheus text format (see `metrics.rs`) |
+//! | route | what | limited |
+//! |---|---|---|
+//! | `GET /`, `/conformance`, `/api`, `/collections…` | OGC API – Features (see [`features`]) | yes |
+//! | `POST /webhooks/sms/twilio` | Twilio inbound SMS, signature checked; answers TwiML | no |
+//! | `POST /webhooks/sms/africastalking/{token}` | Africa's Talking inbound SMS, secret URL token | no |
+//! | `POST /webhooks/sms/smssync` | SMSSync Android gateway, shared secret; answers a `send` task | no |
+//! | `POST /api/reports` | the web report form (JSON) | yes |
+//! | `GET /cap/feed.atom`, `GET /cap/{identifier}.xml` | public CAP 1.2 messages and their Atom feed (see [`cap`]) | yes |
+//! | `POST /webhooks/receipts/{africastalking/{token},twilio,webhook}` | delivery receipts from the SMS gateways (see [`receipts`]) | no |
+//! | `GET /api/stream` | the live stream: Server-Sent Events, or JSON pages with `poll=true` (see `live.rs`) | yes |
+//! | `GET /api/keys` | the API keys (never their secrets), admin role (see [`StoreApiKeys`]) | yes |
+//! | `GET /healthz` | store reachable | no |
+//! | `GET /metrics` | Prometheus text format (see `metrics.rs`) | yes |
+//!
+//! Limits on every route: request bodies of at most `body_limit_bytes` (413), requests of
+//! at most `request_timeout` (503), pages of at most [`features::MAX_LIMIT`] items. Limited
+//! routes: a token bucket per live API key, and one per client address for the rest
+//! ([`RateLimitConfig`]; 429 with `Retry-After`). Answers of 1 KiB and more are compressed
+//! (gzip or brotli, as `Accept-Encoding` asks), except the event stream. Feature routes say
+//! how they may be cached (`Cache-Control`: an hour for metadata, a minute for the zone
+//! layers, revalidation for warnings and hotspots, `private, no-store` for keyed
+//! collections) and storable answers carry a strong `ETag` (`304` on `If-None-Match`); see
+//! `caching.rs`.
 //!
 //! Build an [`AppState`] once (store, geography, [`vigie_domain::PhoneProtector`], config),
 //! hand it to [`router`], and run the router with [`serve`] on a listener.
@@ -26,6 +38,7 @@
 //! lives in one) or a body. The one exception is SMSSync's reply task, which must name the
 //! number the gateway phone answers.
 
+mod caching;
 pub mod cap;
 mod config;
 mod error;
@@ -34,10 +47,13 @@ mod intake;
 mod keys;
 mod live;
 mod metrics;
+mod rate_limit;
 pub mod receipts;
 mod state;
 
 use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
@@ -57,11 +73,13 @@ pub use features::{ApiKeys, FeatureCatalog, Role};
 pub use keys::StoreApiKeys;
 pub use live::{LiveHub, StreamSettings};
 pub use metrics::HttpMetrics;
+pub use rate_limit::{IpNetwork, IpNetworkError, Rate, RateLimitConfig};
 pub use state::{AppState, Clock};
 
 /// Every route, with the limits: body size (413 beyond `body_limit_bytes`), request timeout
-/// (503 beyond `request_timeout`), a tracing span per request, and request metrics; the live
-/// stream with [`StreamSettings::default`].
+/// (503 beyond `request_timeout`), rate limits (429, see [`RateLimitConfig`]), compression,
+/// caching headers, a tracing span per request, and request metrics; the live stream with
+/// [`StreamSettings::default`].
 pub fn router(state: AppState) -> Router {
     router_with_stream(state, StreamSettings::default())
 }
@@ -69,7 +87,11 @@ pub fn router(state: AppState) -> Router {
 /// [`router`] with other live-stream settings. Each call makes its own stream hub and
 /// request metrics: call it once per server.
 pub fn router_with_stream(state: AppState, stream: StreamSettings) -> Router {
-    let http_metrics = std::sync::Arc::new(HttpMetrics::default());
+    let http_metrics = Arc::new(HttpMetrics::default());
+    let limiter = Arc::new(rate_limit::RateLimiter::new(
+        state.config.rate_limit.clone(),
+        state.api_keys.clone(),
+    ));
     let hub = LiveHub::new(stream);
     let body_limit = state.config.body_limit_bytes;
     let timeout = state.config.request_timeout;
@@ -85,19 +107,28 @@ pub fn router_with_stream(state: AppState, stream: StreamSettings) -> Router {
         .layer(DefaultBodyLimit::max(body_limit));
     INTAKE_ROUTES
         .iter()
-        .fold(features::routes(), |router, route| {
-            router.route(route.path, (route.handler)())
-        })
+        .fold(
+            features::routes().layer(axum::middleware::from_fn(caching::conditional_get)),
+            |router, route| router.route(route.path, (route.handler)()),
+        )
         .merge(cap::routes())
         .merge(receipts::routes())
         .merge(keys::routes())
         .merge(live::routes(state.clone(), hub))
         .merge(metrics::routes(state.clone(), http_metrics.clone()))
         .fallback(|| async { AppError::not_found() })
+        .layer(caching::compression())
+        // Outside the compression, so that it sees which coding was applied.
+        .layer(axum::middleware::map_response(caching::tag_coding))
         .layer(layers)
         // Outside the limits, so that their refusals (413, 503) become problems too.
         .layer(axum::middleware::map_response(
             error::problem_for_bare_errors,
+        ))
+        // Before the work, after the metrics: refused requests are counted, not traced.
+        .layer(axum::middleware::from_fn_with_state(
+            limiter,
+            rate_limit::limit,
         ))
         // Outermost, so that answers the inner layers make (timeouts) are counted too.
         .layer(axum::middleware::from_fn_with_state(
@@ -165,7 +196,8 @@ fn request_span(request: &Request) -> tracing::Span {
 
 /// Serves `router` on `listener` until `shutdown` completes, then lets requests in flight
 /// finish. Live streams never finish by themselves: they are told to end when `shutdown`
-/// completes, so that the server can stop.
+/// completes, so that the server can stop. Each request knows its connection's peer address
+/// (the rate limits' client address).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     router: Router,
@@ -176,7 +208,10 @@ pub async fn serve(
         shutdown.await;
         closing.close();
     };
-    axum::serve(listener, router.layer(axum::Extension(signal)))
+    let service = router
+        .layer(axum::Extension(signal))
+        .into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -280,17 +280,120 @@ pub struct ServerConfig {
     /// Address to listen on.
     #[serde(default = "default_bind")]
     pub bind: String,
+    /// Longest a request may take, seconds (slower ones get 503).
+    #[serde(default = "default_request_timeout_seconds")]
+    pub request_timeout_seconds: u64,
+    /// Addresses or blocks (`127.0.0.1`, `10.0.0.0/8`) of the reverse proxies in front of the
+    /// server, whose `X-Forwarded-For` names the client; from anyone else the header is
+    /// ignored. Empty by default.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
+    /// Per-client request rates.
+    #[serde(default)]
+    pub rate_limit: RateLimitSettings,
 }
 
 fn default_bind() -> String {
     "127.0.0.1:8080".to_owned()
 }
 
+fn default_request_timeout_seconds() -> u64 {
+    10
+}
+
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             bind: default_bind(),
+            request_timeout_seconds: default_request_timeout_seconds(),
+            trusted_proxies: Vec::new(),
+            rate_limit: RateLimitSettings::default(),
         }
+    }
+}
+
+/// The `[server.rate_limit]` table: token buckets per API key and per client address (the
+/// SMS gateways' webhooks and `/healthz` are never limited).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSettings {
+    /// Whether requests are limited at all.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// Sustained requests per second of a client address without a live key.
+    #[serde(default = "default_anonymous_per_second")]
+    pub anonymous_per_second: f64,
+    /// Requests such a client may send at once.
+    #[serde(default = "default_anonymous_burst")]
+    pub anonymous_burst: u32,
+    /// Sustained requests per second of one API key.
+    #[serde(default = "default_keyed_per_second")]
+    pub keyed_per_second: f64,
+    /// Requests one API key may send at once.
+    #[serde(default = "default_keyed_burst")]
+    pub keyed_burst: u32,
+    /// The most clients tracked at once (memory: about 100 bytes each).
+    #[serde(default = "default_max_clients")]
+    pub max_clients: usize,
+}
+
+fn default_anonymous_per_second() -> f64 {
+    vigie_http::RateLimitConfig::default().anonymous.per_second
+}
+
+fn default_anonymous_burst() -> u32 {
+    vigie_http::RateLimitConfig::default().anonymous.burst
+}
+
+fn default_keyed_per_second() -> f64 {
+    vigie_http::RateLimitConfig::default().keyed.per_second
+}
+
+fn default_keyed_burst() -> u32 {
+    vigie_http::RateLimitConfig::default().keyed.burst
+}
+
+fn default_max_clients() -> usize {
+    vigie_http::RateLimitConfig::default().max_clients
+}
+
+impl Default for RateLimitSettings {
+    fn default() -> Self {
+        RateLimitSettings {
+            enabled: true,
+            anonymous_per_second: default_anonymous_per_second(),
+            anonymous_burst: default_anonymous_burst(),
+            keyed_per_second: default_keyed_per_second(),
+            keyed_burst: default_keyed_burst(),
+            max_clients: default_max_clients(),
+        }
+    }
+}
+
+impl ServerConfig {
+    /// The HTTP crate's rate-limit settings; `Err` names a trusted proxy that is not an
+    /// address or block.
+    pub fn rate_limit(&self) -> anyhow::Result<vigie_http::RateLimitConfig> {
+        let trusted_proxies = self
+            .trusted_proxies
+            .iter()
+            .map(|text| text.parse::<vigie_http::IpNetwork>())
+            .collect::<Result<Vec<_>, _>>()
+            .context("server.trusted_proxies")?;
+        let limits = &self.rate_limit;
+        Ok(vigie_http::RateLimitConfig {
+            enabled: limits.enabled,
+            anonymous: vigie_http::Rate {
+                per_second: limits.anonymous_per_second,
+                burst: limits.anonymous_burst,
+            },
+            keyed: vigie_http::Rate {
+                per_second: limits.keyed_per_second,
+                burst: limits.keyed_burst,
+            },
+            trusted_proxies,
+            max_clients: limits.max_clients,
+        })
     }
 }
 
@@ -628,6 +731,13 @@ impl Config {
         if !(256..=64 * 1024 * 1024).contains(&self.intake.body_limit_bytes) {
             bail!("intake.body_limit_bytes must be between 256 and 67108864");
         }
+        if !(1..=300).contains(&self.server.request_timeout_seconds) {
+            bail!("server.request_timeout_seconds must be between 1 and 300");
+        }
+        let rate_limit = self.server.rate_limit()?;
+        if let Err((setting, reason)) = rate_limit.validate() {
+            bail!("server.{}: {reason}", setting.replace(' ', "."));
+        }
         Ok(())
     }
 }
@@ -717,6 +827,39 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("acled_api.page_size"), "{error}");
+    }
+
+    #[test]
+    fn server_limits_are_read_and_checked() {
+        let config = load_text(
+            "[server]\ntrusted_proxies = [\"127.0.0.1\", \"10.0.0.0/8\"]\n\
+             request_timeout_seconds = 20\n\
+             [server.rate_limit]\nanonymous_per_second = 2.5\nkeyed_burst = 30\n",
+        )
+        .unwrap();
+        let limits = config.server.rate_limit().unwrap();
+        assert_eq!(limits.trusted_proxies.len(), 2);
+        assert!(limits.trusted_proxies[1].contains("10.2.3.4".parse().unwrap()));
+        assert_eq!(limits.anonymous.per_second, 2.5);
+        assert_eq!(
+            limits.anonymous.burst, 40,
+            "unset settings keep their default"
+        );
+        assert_eq!(limits.keyed.burst, 30);
+        assert!(limits.enabled);
+        assert_eq!(config.server.request_timeout_seconds, 20);
+        let error = load_text("[server]\ntrusted_proxies = [\"localhost\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("server.trusted_proxies"), "{error}");
+        let error = load_text("[server.rate_limit]\nkeyed_per_second = 0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("server.rate_limit.keyed"), "{error}");
+        let error = load_text("[server.rate_limit]\nburst = 3\n")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("burst"), "{error}");
     }
 
     #[test]

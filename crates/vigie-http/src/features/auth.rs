@@ -22,7 +22,7 @@ pub trait ApiKeys: Send + Sync {
 }
 
 /// The bearer token of a request, if it sent one in the `Authorization` header.
-fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.trim().split_once(' ')?;
     let token = token.trim();

@@ -8,6 +8,7 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use geo::BoundingRect;
 use serde_json::{Map, Value};
 use vigie_domain::ZoneSet;
@@ -176,6 +177,10 @@ pub struct Page {
     pub number_matched: Option<u64>,
     /// The cursor of the next page, when there is one.
     pub next: Option<String>,
+    /// Since when the figures the page shows have held, when they come from a cache (the
+    /// zone layers' activity): the page's `timeStamp`, so that the same figures give the same
+    /// bytes and caches can revalidate them. `None`: the time of the request.
+    pub as_of: Option<DateTime<Utc>>,
 }
 
 /// A collection's data. Implementations run on a blocking thread (they call the store).

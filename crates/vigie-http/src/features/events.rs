@@ -275,6 +275,7 @@ impl Collection for EventsCollection {
             features: found.iter().map(|stored| self.feature(stored)).collect(),
             number_matched,
             next,
+            as_of: None,
         })
     }
 

@@ -455,6 +455,7 @@ impl Collection for HotspotsCollection {
             features,
             number_matched: Some(matching.len() as u64),
             next: (end < matching.len()).then(|| end.to_string()),
+            as_of: None,
         })
     }
 

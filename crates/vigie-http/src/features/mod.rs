@@ -38,10 +38,11 @@ use axum::routing::{MethodRouter, get};
 use serde_json::{Value, json};
 
 pub use auth::{ApiKeys, Role};
-pub(crate) use auth::{optional_role, require_role_for};
+pub(crate) use auth::{bearer_token, optional_role, require_role_for};
 pub use catalog::FeatureCatalog;
 pub use params::{DEFAULT_LIMIT, DEFAULT_TOLERANCE_DEGREES, MAX_LIMIT};
 
+use crate::caching::{CachePolicy, add_vary};
 use crate::error::AppError;
 use crate::intake::blocking;
 use crate::state::AppState;
@@ -172,8 +173,26 @@ pub(crate) fn base_url(headers: &HeaderMap) -> String {
     format!("http://{host}")
 }
 
+/// A metadata document (landing page, conformance, OpenAPI, collections): the same until
+/// the next release, so cacheable for an hour.
 fn json_response(body: &Value, content_type: &'static str) -> Response {
-    with_type(body.to_string(), content_type)
+    let mut response = with_type(body.to_string(), content_type);
+    CachePolicy::Metadata.apply(&mut response);
+    response
+}
+
+/// How a collection's items may be cached.
+fn items_policy(meta: &CollectionMeta) -> CachePolicy {
+    if meta.requires_key {
+        CachePolicy::Keyed
+    } else if zones::is_zone_layer(meta) {
+        // Fresh as long as the activity tally they show.
+        CachePolicy::Public {
+            seconds: u32::try_from(stats::STATS_TTL_SECONDS).unwrap_or(60),
+        }
+    } else {
+        CachePolicy::Revalidate
+    }
 }
 
 fn with_type(body: String, content_type: &'static str) -> Response {
@@ -406,15 +425,21 @@ async fn items(
             if let Some(next_url) = next_url {
                 links.push(link(next_url, "next", GEOJSON, "Next page"));
             }
-            Ok(with_type(
-                collection_json(&page, &Value::Array(links), now),
+            let mut response = with_type(
+                collection_json(&page, &Value::Array(links), page.as_of.unwrap_or(now)),
                 GEOJSON,
-            ))
+            );
+            items_policy(meta).apply(&mut response);
+            // `Accept: text/csv` selects CSV.
+            add_vary(response.headers_mut(), "accept");
+            Ok(response)
         }
         Format::Csv => {
             let body = collection_csv(meta, &page, query.hxl)
                 .map_err(|error| AppError::internal("writing csv", error))?;
             let mut response = with_type(body, CSV);
+            items_policy(meta).apply(&mut response);
+            add_vary(response.headers_mut(), "accept");
             if let Some(next_url) = next_url
                 && let Ok(value) = HeaderValue::from_str(&format!("<{next_url}>; rel=\"next\""))
             {
@@ -464,5 +489,7 @@ async fn item(
             "The collection"
         ),
     ]);
-    Ok(with_type(feature_json(&feature, Some(&links)), GEOJSON))
+    let mut response = with_type(feature_json(&feature, Some(&links)), GEOJSON);
+    items_policy(meta).apply(&mut response);
+    Ok(response)
 }

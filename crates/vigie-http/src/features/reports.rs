@@ -260,6 +260,7 @@ impl Collection for ReportsCollection {
             features: page.into_iter().map(ReportsCollection::feature).collect(),
             number_matched: Some(number_matched),
             next,
+            as_of: None,
         })
     }
 

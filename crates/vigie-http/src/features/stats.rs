@@ -5,7 +5,10 @@
 //! The `Store` port has no aggregate query yet, so this reads the window's events and tallies
 //! them here; the newest date is found by bisecting on `count_events(from = day)`, about
 //! seventeen counts. Both would be one SQL statement each with a dedicated store method.
-//! Results are cached for [`STATS_TTL_SECONDS`]: every zone collection shares one tally.
+//! Results are cached for [`STATS_TTL_SECONDS`]: every zone collection shares one tally. A
+//! recomputation that finds the same figures keeps the time they were first seen, which the
+//! pages show as their `timeStamp`: unchanged figures give byte-identical pages, which HTTP
+//! caches revalidate with a 304 (see `caching.rs`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -67,29 +70,50 @@ impl ZoneStats {
 #[derive(Debug, Default)]
 pub struct StatsCache {
     // std Mutex: held only to swap an Arc, on a blocking thread, never across an await.
-    cached: Mutex<Option<(DateTime<Utc>, Arc<ZoneStats>)>>,
+    cached: Mutex<Option<Cached>>,
+}
+
+#[derive(Debug)]
+struct Cached {
+    /// When the tally was last computed.
+    computed_at: DateTime<Utc>,
+    /// When the tally last changed: recomputing the same figures keeps it, so that pages
+    /// showing them stay byte-identical (their `timeStamp`) and caches can revalidate them.
+    since: DateTime<Utc>,
+    stats: Arc<ZoneStats>,
 }
 
 impl StatsCache {
-    /// The current tally, recomputed when older than the TTL.
+    /// The current tally and since when it has held, recomputed when older than the TTL.
     pub fn current(
         &self,
         store: &dyn Store,
         now: DateTime<Utc>,
-    ) -> Result<Arc<ZoneStats>, StoreError> {
-        if let Some((computed_at, stats)) = self
-            .cached
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_ref()
-            && (now - *computed_at).num_seconds() < STATS_TTL_SECONDS
-            && *computed_at <= now
-        {
-            return Ok(stats.clone());
-        }
-        let stats = Arc::new(compute(store)?);
-        *self.cached.lock().unwrap_or_else(|e| e.into_inner()) = Some((now, stats.clone()));
-        Ok(stats)
+    ) -> Result<(Arc<ZoneStats>, DateTime<Utc>), StoreError> {
+        let previous = {
+            let cached = self.cached.lock().unwrap_or_else(|e| e.into_inner());
+            match cached.as_ref() {
+                Some(cached)
+                    if (now - cached.computed_at).num_seconds() < STATS_TTL_SECONDS
+                        && cached.computed_at <= now =>
+                {
+                    return Ok((cached.stats.clone(), cached.since));
+                }
+                Some(cached) => Some((cached.stats.clone(), cached.since)),
+                None => None,
+            }
+        };
+        let fresh = compute(store)?;
+        let (stats, since) = match previous {
+            Some((stats, since)) if *stats == fresh && since <= now => (stats, since),
+            _ => (Arc::new(fresh), now),
+        };
+        *self.cached.lock().unwrap_or_else(|e| e.into_inner()) = Some(Cached {
+            computed_at: now,
+            since,
+            stats: stats.clone(),
+        });
+        Ok((stats, since))
     }
 }
 

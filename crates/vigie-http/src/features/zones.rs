@@ -239,6 +239,14 @@ pub static CORRIDORS: CollectionMeta = CollectionMeta {
     integer_ids: false,
 };
 
+/// Whether `meta` is one of the zone layers, whose only changing content is the activity
+/// tally cached for [`super::stats::STATS_TTL_SECONDS`] (and corridors' `active_today`).
+pub(super) fn is_zone_layer(meta: &CollectionMeta) -> bool {
+    [&COMMUNES, &CERCLES, &REGIONS, &CORRIDORS]
+        .into_iter()
+        .any(|layer| std::ptr::eq(layer, meta))
+}
+
 /// One zone ready for the wire.
 pub(super) struct WireZone {
     id: ZoneId,
@@ -355,7 +363,7 @@ fn page_of(
                 && query.bbox.is_none_or(|bbox| zone.intersects(&bbox))
         })
         .collect();
-    let stats = stats_cache.current(state.store.as_ref(), state.clock.now())?;
+    let (stats, since) = stats_cache.current(state.store.as_ref(), state.clock.now())?;
     let features = matching
         .iter()
         .skip(offset)
@@ -367,6 +375,7 @@ fn page_of(
         features,
         number_matched: Some(matching.len() as u64),
         next: (end < matching.len()).then(|| end.to_string()),
+        as_of: Some(since),
     })
 }
 
@@ -534,7 +543,7 @@ impl Collection for ZoneCollection {
         let Some(zone) = self.zones.iter().find(|zone| zone.id.as_str() == id) else {
             return Ok(None);
         };
-        let stats = self
+        let (stats, _) = self
             .stats
             .current(state.store.as_ref(), state.clock.now())?;
         Ok(Some(zone.feature(self.level, &stats, None)))
@@ -620,7 +629,7 @@ impl Collection for CorridorsCollection {
         let Some(zone) = self.zones.iter().find(|zone| zone.id.as_str() == id) else {
             return Ok(None);
         };
-        let stats = self
+        let (stats, _) = self
             .stats
             .current(state.store.as_ref(), state.clock.now())?;
         Ok(Some(self.with_season(

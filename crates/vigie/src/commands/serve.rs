@@ -71,6 +71,10 @@ fn intake_config(context: &Context) -> anyhow::Result<IntakeConfig> {
             public_base_url: Some(intake.public_base_url.clone()),
             ..CapConfig::default()
         },
+        request_timeout: std::time::Duration::from_secs(
+            context.config.server.request_timeout_seconds,
+        ),
+        rate_limit: context.config.server.rate_limit()?,
         ..IntakeConfig::default()
     };
     config.validate().context("[intake] configuration")?;
