@@ -97,7 +97,16 @@ key="$("$vigie" --database "$database" keys create --role researcher --name api-
 
 # Port 0: the system picks a free port, and the server says which on its first line. The
 # working directory is the demo's, where its deployment secret (vigie.secret) lives.
-(cd "$demo" && exec "$vigie" --database "$database" serve --bind 127.0.0.1:0) \
+# Rate limits far above what the tools send: they would otherwise spend most of their cases
+# on 429 answers (which the OpenAPI document declares) instead of the endpoints themselves.
+cat >"$work/vigie.toml" <<'TOML'
+[server.rate_limit]
+anonymous_per_second = 100000.0
+anonymous_burst = 100000
+keyed_per_second = 100000.0
+keyed_burst = 100000
+TOML
+(cd "$demo" && exec "$vigie" --config "$work/vigie.toml" --database "$database" serve --bind 127.0.0.1:0) \
     >"$work/serve.log" 2>&1 &
 server_pid=$!
 stop_server() {

@@ -622,6 +622,21 @@ pub fn document(catalog: &FeatureCatalog, base: &str) -> Value {
             "links": { "type": "array", "items": schema_ref("Link") },
             "collections": { "type": "array", "items": schema_ref("Collection") } } }),
     );
+    // Every route but the gateways' webhooks and the health check draws on a rate limit
+    // (see `rate_limit.rs`).
+    for (path, item) in paths.iter_mut() {
+        if path.starts_with("/webhooks/") || path == "/healthz" {
+            continue;
+        }
+        if let Some(operations) = item.as_object_mut() {
+            for operation in operations.values_mut() {
+                operation["responses"]["429"] = problem(
+                    "Too many requests from this key or address: retry after the \
+                     Retry-After header's seconds.",
+                );
+            }
+        }
+    }
     json!({
         "openapi": "3.0.3",
         "info": {
