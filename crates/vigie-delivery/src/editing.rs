@@ -120,7 +120,9 @@ pub enum EditError {
 /// #     cercles: vec![zone("ML0503", Some("ML05"), ZoneLevel::Cercle)],
 /// #     communes: vec![], corridors: vec![] };
 /// use vigie_delivery::{CommitteeEdit, ZoneHierarchy, edit_committees};
-/// let file = "# Mopti\n[[committee]]\nid = \"crs-mopti\"\nname = \"CRS Mopti\"\nkind = \"regional\"\nzones = [\"ML05\"]\n";
+/// let file = "# Mopti\n[[committee]]\nid = \"crs-mopti\"\nname = \"CRS Mopti\"\n\
+///             kind = \"regional\"\nzones = [\"ML05\"]\n\n[[committee.member]]\nid = \"awa\"\n\
+///             name = \"Awa\"\nemail = \"awa@example.org\"\nchannels = [\"email\"]\n";
 /// let (text, committees) = edit_committees(
 ///     file,
 ///     &CommitteeEdit::SetZones { committee: "crs-mopti".into(), zones: vec!["ML0503".into()] },
