@@ -28,6 +28,14 @@ echo "== cargo test"
 cargo test --workspace --all-targets
 cargo test --workspace --doc
 
+echo "== the HTTP tests again, over PostgreSQL"
+# The tests that drive a real server over HTTP run again with their store on the PostgreSQL
+# server: the API must answer the same on both backends. (The router tests that build their
+# fixtures inside an async test call the synchronous store from the runtime, which the
+# PostgreSQL client cannot do; they run on SQLite only.)
+VIGIE_TEST_API_BACKEND=postgres cargo test -p vigie-http \
+    --test intake --test keys --test privacy --test stream
+
 echo "== API conformance against a live demo server (ogctests, GeoJSON, schemathesis)"
 # The binary `cargo test` built for the command-line tests: nothing to rebuild.
 VIGIE_BINARY=target/debug/vigie scripts/api-conformance.sh

@@ -78,7 +78,7 @@ impl StoreApiKeys {
 
     /// Reads the key with this hash from the store.
     fn fetch(&self, hash: &[u8; 32]) -> Option<(i64, Role)> {
-        match self.store.api_key_by_hash(hash) {
+        match off_the_runtime(|| self.store.api_key_by_hash(hash)) {
             // The database found the row by its hash; checking the hash again, in constant
             // time, costs nothing and keeps a lenient collation or a bug in a backend from
             // ever opening the API to a near miss.
@@ -123,6 +123,25 @@ impl StoreApiKeys {
     }
 }
 
+/// Runs a store call made from synchronous code that may be on an async worker thread. The
+/// PostgreSQL client blocks on a runtime of its own, which tokio refuses to start inside
+/// another (it panicked on every keyed request with `--database postgres://…`): on a
+/// multi-threaded runtime the worker is handed over for the duration, on a current-thread
+/// runtime the call moves to a scoped thread, and outside any runtime it simply runs.
+fn off_the_runtime<T: Send>(call: impl FnOnce() -> T + Send) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current().map(|handle| handle.runtime_flavor()) {
+        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(call),
+        Ok(_) => std::thread::scope(|scope| {
+            scope
+                .spawn(call)
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        }),
+        Err(_) => call(),
+    }
+}
+
 impl ApiKeys for StoreApiKeys {
     fn role_of(&self, token: &str) -> Option<Role> {
         if !is_api_key(token) {
@@ -140,8 +159,8 @@ impl ApiKeys for StoreApiKeys {
         let live = match cached {
             Some(cached) => cached.live,
             None => {
-                // A miss is one indexed read on the request's thread (tens of microseconds
-                // on SQLite): rare enough, with the cache, not to need a blocking task.
+                // A miss is one indexed read (tens of microseconds on SQLite): rare enough,
+                // with the cache, to be made in place rather than on a blocking task.
                 let live = self.fetch(&hash);
                 let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
                 if cache.len() >= MAX_CACHED_KEYS {

@@ -68,8 +68,7 @@ struct Fixture {
 impl Fixture {
     fn new() -> Fixture {
         let directory = tempfile::tempdir().unwrap();
-        let database = directory.path().join("vigie.db");
-        let store = vigie_store::open(database.to_str().unwrap()).expect("the store opens");
+        let store = support::open_test_store(directory.path());
         Fixture {
             store,
             _directory: directory,

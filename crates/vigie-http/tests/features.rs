@@ -111,8 +111,7 @@ fn generated_event(random: &mut Random, number: usize) -> Event {
 
 fn fixture() -> Fixture {
     let directory = tempfile::tempdir().unwrap();
-    let database = directory.path().join("vigie.db");
-    let store = vigie_store::open(database.to_str().unwrap()).expect("the store opens");
+    let store = support::open_test_store(directory.path());
     let mut random = Random(20240101);
     let events: Vec<LocatedEvent> = (0..EVENT_COUNT)
         .map(|number| located(generated_event(&mut random, number)))

@@ -51,8 +51,7 @@ struct App {
 /// A router over a fresh store holding one event at Bankass.
 fn app(config: IntakeConfig, clock: Clock, features: Arc<FeatureCatalog>) -> App {
     let directory = tempfile::tempdir().unwrap();
-    let database = directory.path().join("vigie.db");
-    let store = vigie_store::open(database.to_str().unwrap()).expect("the store opens");
+    let store = support::open_test_store(directory.path());
     live_support::ingest(store.as_ref(), &["MLI1"]);
     let state = AppState {
         store: store.clone(),

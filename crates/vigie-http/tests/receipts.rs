@@ -47,8 +47,7 @@ struct Outbox {
 /// and marked sent with that id; returns the rows' ids in the same order.
 fn outbox(sent: &[(&str, &str)]) -> (Outbox, Vec<i64>) {
     let directory = tempfile::tempdir().unwrap();
-    let database = directory.path().join("vigie.db");
-    let store = vigie_store::open(database.to_str().unwrap()).expect("the store opens");
+    let store = support::open_test_store(directory.path());
     let zone = ZoneId::new("ML050301").unwrap();
     let warning = WarningRecord {
         episode: "surge-7d/ML050301/2026-11-20".to_owned(),
@@ -441,7 +440,7 @@ async fn unknown_ids_and_wrong_tokens_change_nothing() {
 #[tokio::test]
 async fn receipt_routes_of_unconfigured_gateways_are_not_found() {
     let directory = tempfile::tempdir().unwrap();
-    let store = vigie_store::open(directory.path().join("vigie.db").to_str().unwrap()).unwrap();
+    let store = support::open_test_store(directory.path());
     let state = AppState::new(
         store,
         GEOGRAPHY.zones.clone(),

@@ -60,8 +60,7 @@ impl LiveServer {
 
     pub fn start_with(settings: StreamSettings) -> LiveServer {
         let directory = tempfile::tempdir().unwrap();
-        let database = directory.path().join("vigie.db");
-        let store = vigie_store::open(database.to_str().unwrap()).expect("the store opens");
+        let store = crate::support::open_test_store(directory.path());
         let protector = Arc::new(PhoneProtector::new(DEPLOYMENT_SECRET).unwrap());
         let keys = Arc::new(StoreApiKeys::with_ttl(store.clone(), KEY_TTL));
         let state = AppState::new(

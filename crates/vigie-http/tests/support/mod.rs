@@ -1,13 +1,14 @@
 //! A real server for the integration tests: the router from `vigie_http::router`, served on a
-//! port of 127.0.0.1 by `vigie_http::serve` in its own runtime thread, over a real SQLite store
-//! in a temporary directory and the shipped Mali geography. Requests go through ureq, a real
+//! port of 127.0.0.1 by `vigie_http::serve` in its own runtime thread, over a real store (a
+//! SQLite file in a temporary directory, or with `VIGIE_TEST_API_BACKEND=postgres` a fresh
+//! database on the PostgreSQL server named by `VIGIE_TEST_POSTGRES_URL`: the test command runs
+//! these tests on both) and the shipped Mali geography. Requests go through ureq, a real
 //! HTTP client; every answer body is kept for the privacy scan.
 
 #![allow(dead_code)]
 
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 use std::thread::JoinHandle;
 
@@ -25,6 +26,82 @@ use vigie_http::{
     TwilioConfig,
 };
 use vigie_spatial::{IndexOptions, SpatialIndex, codec};
+
+/// Where a test's store lives: a SQLite file in `directory`, or a new PostgreSQL database
+/// when `VIGIE_TEST_API_BACKEND=postgres`. Databases of earlier test processes that have
+/// ended are dropped on the way, so the test server does not fill up.
+pub fn test_database(directory: &std::path::Path) -> String {
+    match std::env::var("VIGIE_TEST_API_BACKEND").as_deref() {
+        Err(_) | Ok("") | Ok("sqlite") => directory.join("vigie.db").display().to_string(),
+        Ok("postgres") => postgres_database(),
+        Ok(other) => panic!("VIGIE_TEST_API_BACKEND={other:?}: expected sqlite or postgres"),
+    }
+}
+
+/// Opens the test store in `directory` (see [`test_database`]). On a thread of its own: the
+/// PostgreSQL client blocks on its own runtime, which cannot start inside a test's runtime.
+pub fn open_test_store(directory: &std::path::Path) -> Arc<dyn Store> {
+    let directory = directory.to_owned();
+    std::thread::spawn(move || {
+        vigie_store::open(&test_database(&directory)).expect("the store opens")
+    })
+    .join()
+    .expect("the store opens")
+}
+
+fn postgres_database() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    static CLEANED: std::sync::Once = std::sync::Once::new();
+    let admin_url = std::env::var("VIGIE_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|url| !url.trim().is_empty())
+        .expect(
+            "VIGIE_TEST_API_BACKEND=postgres needs VIGIE_TEST_POSTGRES_URL (scripts/test.sh \
+             starts a server with scripts/postgres-for-tests.sh)",
+        );
+    let mut admin = postgres::Client::connect(&admin_url, postgres::NoTls)
+        .expect("cannot connect to VIGIE_TEST_POSTGRES_URL: is the server running?");
+    CLEANED.call_once(|| {
+        let rows = admin
+            .query(
+                "SELECT datname FROM pg_database WHERE datname LIKE 'vigie_api_test_%'",
+                &[],
+            )
+            .expect("list the test databases");
+        for row in rows {
+            let name: String = row.get(0);
+            let process = name
+                .split('_')
+                .nth(3)
+                .and_then(|pid| pid.parse::<u32>().ok());
+            let ended = process.is_some_and(|pid| {
+                pid != std::process::id() && !std::path::Path::new(&format!("/proc/{pid}")).exists()
+            });
+            if ended {
+                let _ =
+                    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        }
+    });
+    let database = format!(
+        "vigie_api_test_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    admin
+        .batch_execute(&format!("CREATE DATABASE {database}"))
+        .expect("create a test database");
+    let (head, query) = match admin_url.find('?') {
+        Some(index) => admin_url.split_at(index),
+        None => (admin_url.as_str(), ""),
+    };
+    let authority = head.find("://").map_or(0, |index| index + 3);
+    let base = match head[authority..].find('/') {
+        Some(index) => &head[..authority + index],
+        None => head,
+    };
+    format!("{base}/{database}{query}")
+}
 
 pub const TWILIO_AUTH_TOKEN: &str = "twilio-auth-token-for-tests-0001";
 pub const AFRICASTALKING_TOKEN: &str = "at-callback-token-0123456789";
@@ -120,7 +197,8 @@ pub struct TestServer {
     pub store: Arc<dyn Store>,
     pub protector: Arc<PhoneProtector>,
     pub directory: TempDir,
-    pub database: PathBuf,
+    /// The store's location: a SQLite path or a PostgreSQL URL.
+    pub database: String,
     agent: ureq::Agent,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
@@ -136,8 +214,8 @@ impl TestServer {
     pub fn start_with(adjust: impl FnOnce(&mut IntakeConfig) + Send + 'static) -> TestServer {
         capture_traces();
         let directory = tempfile::tempdir().unwrap();
-        let database = directory.path().join("vigie.db");
-        let store = vigie_store::open(database.to_str().unwrap()).expect("the store opens");
+        let database = test_database(directory.path());
+        let store = vigie_store::open(&database).expect("the store opens");
         let protector = Arc::new(PhoneProtector::new(DEPLOYMENT_SECRET).unwrap());
         let (address_sender, address_receiver) = std::sync::mpsc::channel::<SocketAddr>();
         let (shutdown, shutdown_receiver) = tokio::sync::oneshot::channel::<()>();

@@ -157,6 +157,27 @@ impl DerefMut for PooledConnection<'_> {
     }
 }
 
+/// Closes the idle connections on a thread of their own. Closing a client blocks on the
+/// client's private runtime, which tokio refuses to start on an async worker: a store dropped
+/// by the last task holding it (the live stream's poller at shutdown) aborted the process.
+impl Drop for Pool {
+    fn drop(&mut self) {
+        let idle = std::mem::take(
+            &mut self
+                .state
+                .get_mut()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .idle,
+        );
+        if idle.is_empty() {
+            return;
+        }
+        std::thread::scope(|scope| {
+            scope.spawn(move || drop(idle));
+        });
+    }
+}
+
 impl Drop for PooledConnection<'_> {
     fn drop(&mut self) {
         if let Some(connection) = self.connection.take() {
