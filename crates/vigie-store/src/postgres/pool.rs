@@ -166,7 +166,7 @@ impl Drop for Pool {
             &mut self
                 .state
                 .get_mut()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .unwrap_or_else(PoisonError::into_inner)
                 .idle,
         );
         if idle.is_empty() {
