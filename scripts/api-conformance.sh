@@ -27,6 +27,9 @@
 # environment under target/api-conformance-venv/ (created on first use; python3 and
 # python3-venv are installed with apt-get when missing, as in scripts/smtp-for-tests.sh).
 #
+# With VIGIE_CONFORMANCE_POSTGRES_URL (a server's administrative URL), the server runs on a
+# fresh PostgreSQL database holding the demo's events instead of the demo's SQLite file.
+#
 # Knobs: VIGIE_CONFORMANCE_EVENTS (synthetic events, default 1500) and
 # VIGIE_CONFORMANCE_EXAMPLES (schemathesis examples per operation with the key, default 100;
 # a third of that without). VIGIE_CONFORMANCE_HOLD=1 starts the server and waits, for
@@ -93,6 +96,26 @@ database="$demo/vigie-demo.sqlite3"
 log "preparing a demo store (${VIGIE_CONFORMANCE_EVENTS:-1500} synthetic events)"
 "$vigie" demo --dir "$demo" --events "${VIGIE_CONFORMANCE_EVENTS:-1500}" --prepare-only \
     >"$work/demo.json" 2>"$work/demo.log" || { cat "$work/demo.log" >&2; exit 1; }
+if [[ -n "${VIGIE_CONFORMANCE_POSTGRES_URL:-}" ]]; then
+    # The same checks over PostgreSQL: a fresh database on that server (its URL names an
+    # administrative database), filled with the demo's synthetic events and run through the
+    # engine like the demo's own store.
+    psql_bin="$(command -v psql || ls /usr/lib/postgresql/*/bin/psql 2>/dev/null | sort -V | tail -n 1)"
+    [[ -x "$psql_bin" ]] || { log "psql not found (scripts/postgres-for-tests.sh installs it)"; exit 1; }
+    pg_database="vigie_conformance_$$"
+    "$psql_bin" -q -v ON_ERROR_STOP=1 "$VIGIE_CONFORMANCE_POSTGRES_URL" \
+        -c "DROP DATABASE IF EXISTS $pg_database WITH (FORCE)" -c "CREATE DATABASE $pg_database" >&2
+    database="$("$python" - "$VIGIE_CONFORMANCE_POSTGRES_URL" "$pg_database" <<'PYTHON'
+import sys, urllib.parse
+url = urllib.parse.urlsplit(sys.argv[1])
+print(urllib.parse.urlunsplit(url._replace(path="/" + sys.argv[2])))
+PYTHON
+)"
+    log "PostgreSQL: ingesting the demo's events into $pg_database"
+    "$vigie" --database "$database" ingest acled "$demo/SYNTHETIC-acled-events.csv" >"$work/ingest.log" 2>&1 ||
+        { cat "$work/ingest.log" >&2; exit 1; }
+    "$vigie" --database "$database" warn >"$work/warn.log" 2>&1 || { cat "$work/warn.log" >&2; exit 1; }
+fi
 key="$("$vigie" --database "$database" keys create --role researcher --name api-conformance 2>/dev/null)"
 
 # Port 0: the system picks a free port, and the server says which on its first line. The

@@ -39,5 +39,8 @@ VIGIE_TEST_API_BACKEND=postgres cargo test -p vigie-http \
 echo "== API conformance against a live demo server (ogctests, GeoJSON, schemathesis)"
 # The binary `cargo test` built for the command-line tests: nothing to rebuild.
 VIGIE_BINARY=target/debug/vigie scripts/api-conformance.sh
+echo "== API conformance again, the server on PostgreSQL"
+VIGIE_BINARY=target/debug/vigie VIGIE_CONFORMANCE_POSTGRES_URL="$VIGIE_TEST_POSTGRES_URL" \
+    scripts/api-conformance.sh
 
 echo "== all checks passed"
