@@ -167,6 +167,16 @@ pub struct Page {
     pub next: Option<String>,
 }
 
+/// A page's features already written as GeoJSON, by a collection that keeps its answers
+/// ready (see [`Collection::rendered_items`]).
+#[derive(Debug, Clone)]
+pub struct RenderedFeatures {
+    /// The inside of the `features` array, exactly as writing the features gives it.
+    pub json: Arc<str>,
+    /// How many features it holds.
+    pub count: usize,
+}
+
 /// A collection's data. Implementations run on a blocking thread (they call the store).
 pub trait Collection: Send + Sync {
     /// What the collection is.
@@ -178,6 +188,17 @@ pub trait Collection: Send + Sync {
 
     /// The feature with `id`, or `None`.
     fn item(&self, state: &AppState, id: &str) -> Result<Option<Feature>, AppError>;
+
+    /// For GeoJSON: the page [`Collection::items`] would give, its features already written
+    /// (the page's `features` left empty), when the collection keeps them ready; `None`, the
+    /// default, to have `items` read and written.
+    fn rendered_items(
+        &self,
+        _state: &AppState,
+        _query: &ItemsQuery,
+    ) -> Result<Option<(Page, RenderedFeatures)>, AppError> {
+        Ok(None)
+    }
 }
 
 /// Every collection the API serves, built once at start-up from the geography.

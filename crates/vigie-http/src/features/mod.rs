@@ -345,12 +345,20 @@ async fn items(
     let query = parse_items_query(raw.as_deref(), meta.parameters, accept)?;
     let base = base_url(&headers);
     let now = state.clock.now();
-    let page = {
+    let (page, rendered) = {
         let state = state.clone();
         let query: ItemsQuery = query.clone();
-        blocking(move || match state.features.find(meta.id) {
-            Some(collection) => collection.items(&state, &query),
-            None => Err(AppError::not_found()),
+        blocking(move || {
+            let collection = state
+                .features
+                .find(meta.id)
+                .ok_or_else(AppError::not_found)?;
+            if query.format == Format::GeoJson
+                && let Some((page, rendered)) = collection.rendered_items(&state, &query)?
+            {
+                return Ok((page, Some(rendered)));
+            }
+            Ok((collection.items(&state, &query)?, None))
         })
         .await?
     };
@@ -394,7 +402,7 @@ async fn items(
                 links.push(link(next_url, "next", GEOJSON, "Next page"));
             }
             Ok(with_type(
-                collection_json(&page, &Value::Array(links), now),
+                collection_json(&page, rendered.as_ref(), &Value::Array(links), now),
                 GEOJSON,
             ))
         }

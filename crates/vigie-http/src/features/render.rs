@@ -4,7 +4,7 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
-use super::catalog::{CollectionMeta, Feature, Page};
+use super::catalog::{CollectionMeta, Feature, Page, RenderedFeatures};
 
 /// Media type of GeoJSON.
 pub const GEOJSON: &str = "application/geo+json";
@@ -13,33 +13,72 @@ pub const CSV: &str = "text/csv; charset=utf-8";
 
 /// One feature as a GeoJSON Feature object, with `links` when given.
 pub fn feature_json(feature: &Feature, links: Option<&Value>) -> String {
-    let mut json = String::with_capacity(256);
-    json.push_str(r#"{"type":"Feature","id":"#);
-    json.push_str(&feature.id.to_json().to_string());
-    json.push_str(r#","geometry":"#);
-    json.push_str(feature.geometry.as_deref().unwrap_or("null"));
-    json.push_str(r#","properties":"#);
-    json.push_str(&Value::Object(feature.properties.clone()).to_string());
-    if let Some(links) = links {
-        json.push_str(r#","links":"#);
-        json.push_str(&links.to_string());
-    }
-    json.push('}');
+    let mut json = String::with_capacity(feature_size_hint(feature));
+    write_feature(&mut json, feature, links);
     json
 }
 
-/// A page as a GeoJSON FeatureCollection with OGC API members.
-pub fn collection_json(page: &Page, links: &Value, now: DateTime<Utc>) -> String {
-    let mut json = String::from(r#"{"type":"FeatureCollection","features":["#);
-    for (position, feature) in page.features.iter().enumerate() {
+/// Room for a feature: its geometry, and for its id and properties a few hundred bytes.
+fn feature_size_hint(feature: &Feature) -> usize {
+    feature.geometry.as_deref().map_or(4, str::len) + 384
+}
+
+/// Appends one feature to `json`.
+fn write_feature(json: &mut String, feature: &Feature, links: Option<&Value>) {
+    json.push_str(r#"{"type":"Feature","id":"#);
+    push_json(json, &feature.id.to_json());
+    json.push_str(r#","geometry":"#);
+    json.push_str(feature.geometry.as_deref().unwrap_or("null"));
+    json.push_str(r#","properties":"#);
+    push_json(json, &feature.properties);
+    if let Some(links) = links {
+        json.push_str(r#","links":"#);
+        push_json(json, links);
+    }
+    json.push('}');
+}
+
+/// Appends `value` serialised as JSON: the same text as `Value::to_string` on a copy of it,
+/// without the copy.
+fn push_json(json: &mut String, value: &impl serde::Serialize) {
+    // A JSON value or map with string keys always serialises.
+    if let Ok(text) = serde_json::to_string(value) {
+        json.push_str(&text);
+    }
+}
+
+/// The features of a page, comma-separated: the inside of a FeatureCollection's
+/// `features` array.
+pub fn features_json(features: &[Feature]) -> String {
+    let mut json = String::with_capacity(features.iter().map(feature_size_hint).sum());
+    for (position, feature) in features.iter().enumerate() {
         if position > 0 {
             json.push(',');
         }
-        json.push_str(&feature_json(feature, None));
+        write_feature(&mut json, feature, None);
     }
-    json.push_str("],");
+    json
+}
+
+/// A page as a GeoJSON FeatureCollection with OGC API members. `rendered`: the page's
+/// features already written (see [`features_json`]), when the collection kept them ready;
+/// `page.features` is then not read.
+pub fn collection_json(
+    page: &Page,
+    rendered: Option<&RenderedFeatures>,
+    links: &Value,
+    now: DateTime<Utc>,
+) -> String {
+    let written;
+    let (features, returned) = match rendered {
+        Some(rendered) => (&*rendered.json, rendered.count),
+        None => {
+            written = features_json(&page.features);
+            (written.as_str(), page.features.len())
+        }
+    };
     let mut members = json!({
-        "numberReturned": page.features.len(),
+        "numberReturned": returned,
         "timeStamp": now.to_rfc3339_opts(SecondsFormat::Secs, true),
         "links": links,
     });
@@ -47,6 +86,10 @@ pub fn collection_json(page: &Page, links: &Value, now: DateTime<Utc>) -> String
         object.insert("numberMatched".into(), matched.into());
     }
     let members = members.to_string();
+    let mut json = String::with_capacity(features.len() + members.len() + 48);
+    json.push_str(r#"{"type":"FeatureCollection","features":["#);
+    json.push_str(features);
+    json.push_str("],");
     // Splice the members object's inside after the features array.
     json.push_str(&members[1..]);
     json
@@ -127,7 +170,63 @@ pub fn safe_cell(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
+    use serde_json::Map;
+
+    use super::super::catalog::FeatureId;
     use super::*;
+
+    fn feature(id: FeatureId, name: &str) -> Feature {
+        let mut properties = Map::new();
+        properties.insert("name".into(), name.into());
+        properties.insert("events_30d".into(), 3.into());
+        properties.insert("corridors".into(), json!(["TR01"]));
+        Feature {
+            id,
+            geometry: Some(Arc::from(r#"{"type":"Point","coordinates":[-4.1,14.2]}"#)),
+            properties,
+            point: Some((-4.1, 14.2)),
+        }
+    }
+
+    #[test]
+    fn pages_written_now_or_kept_ready_are_the_same_json() {
+        let page = Page {
+            features: vec![
+                feature(FeatureId::Text("ML0101".into()), "Ségou \"centre\""),
+                feature(FeatureId::Integer(42), "Mopti"),
+            ],
+            number_matched: Some(2),
+            next: None,
+        };
+        let links = json!([{"href": "http://x/collections/communes/items", "rel": "self"}]);
+        let now = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        let written = collection_json(&page, None, &links, now);
+        let ready = RenderedFeatures {
+            json: features_json(&page.features).into(),
+            count: page.features.len(),
+        };
+        let empty = Page {
+            features: Vec::new(),
+            ..page.clone()
+        };
+        assert_eq!(collection_json(&empty, Some(&ready), &links, now), written);
+        let parsed: Value = serde_json::from_str(&written).unwrap();
+        assert_eq!(parsed["numberReturned"], 2);
+        assert_eq!(parsed["numberMatched"], 2);
+        assert_eq!(parsed["features"][0]["id"], "ML0101");
+        assert_eq!(
+            parsed["features"][0]["properties"]["name"],
+            "Ségou \"centre\""
+        );
+        assert_eq!(parsed["features"][1]["id"], 42);
+        assert_eq!(parsed["features"][1]["geometry"]["coordinates"][1], 14.2);
+        let one = feature_json(&page.features[1], Some(&links));
+        let parsed_one: Value = serde_json::from_str(&one).unwrap();
+        assert_eq!(parsed_one["links"], links);
+        assert_eq!(parsed_one["properties"]["corridors"], json!(["TR01"]));
+    }
 
     #[test]
     fn formula_like_text_cells_are_defused() {
