@@ -171,8 +171,9 @@ pub struct Page {
 /// ready (see [`Collection::rendered_items`]).
 #[derive(Debug, Clone)]
 pub struct RenderedFeatures {
-    /// The inside of the `features` array, exactly as writing the features gives it.
-    pub json: Arc<str>,
+    /// The inside of the `features` array, exactly as writing the features gives it
+    /// (shared, not copied, by every answer that sends it).
+    pub json: axum::body::Bytes,
     /// How many features it holds.
     pub count: usize,
 }

@@ -210,7 +210,7 @@ impl EventsCollection {
             id.as_ref()
                 .map_or(Value::Null, |id| Value::from(id.as_str()))
         };
-        let mut properties = Map::new();
+        let mut properties = Map::with_capacity(PROPERTIES.len());
         properties.insert(
             "source_event_id".into(),
             event.source_event_id.clone().into(),

@@ -47,7 +47,7 @@ use crate::intake::blocking;
 use crate::state::AppState;
 use catalog::CollectionMeta;
 use params::{Format, ItemsQuery, check_metadata_query, parse_items_query, percent_encode};
-use render::{CSV, GEOJSON, collection_csv, collection_json, feature_json};
+use render::{CSV, GEOJSON, collection_csv, collection_json, collection_response, feature_json};
 
 /// The conformance classes this API implements.
 pub const CONFORMANCE_CLASSES: [&str; 3] = [
@@ -401,10 +401,11 @@ async fn items(
             if let Some(next_url) = next_url {
                 links.push(link(next_url, "next", GEOJSON, "Next page"));
             }
-            Ok(with_type(
-                collection_json(&page, rendered.as_ref(), &Value::Array(links), now),
-                GEOJSON,
-            ))
+            let links = Value::Array(links);
+            Ok(match rendered {
+                Some(rendered) => collection_response(&page, &rendered, &links, now),
+                None => with_type(collection_json(&page, None, &links, now), GEOJSON),
+            })
         }
         Format::Csv => {
             let body = collection_csv(meta, &page, query.hxl)

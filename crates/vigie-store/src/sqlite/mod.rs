@@ -197,20 +197,23 @@ impl SqliteStore {
 }
 
 /// Ids the first step of a dated listing reads at least (see `events_in_days`).
-const DATED_IDS_MIN: i64 = 256;
+const DATED_IDS_MIN: usize = 256;
 
 impl SqliteStore {
     /// [`Store::events`] for a query with a day range, in two steps: the ids of the range
-    /// after the cursor, in id order, from the date index alone (its entries hold the row
-    /// id, so no row is read); then the rows of the first of those ids, where the other
-    /// conditions (deletion, source, commune) are checked. Asked for the rows in one
+    /// after the cursor, from the date index alone (its entries hold the row id, so no row
+    /// is read), sorted here; then the rows of the first of those ids, where the other
+    /// conditions (deletion, source, commune, box) are checked. Asked for the rows in one
     /// statement, SQLite reads every row of the range to check `deleted_at` and sorts them
     /// all by id, for each page: a three-month window of a million events is 36,000 row
-    /// look-ups for a page of 2,000, four times the cost of the two steps. When the other
-    /// conditions refuse rows, further ids are read (see `next_round`).
+    /// look-ups for a page of 2,000, four times the cost of the two steps (and asking it for
+    /// the first ids by id still sorts the range, three times the cost of reading it). When
+    /// the other conditions refuse rows, further ids are taken (see `next_round`).
     fn events_in_days(&self, query: &EventQuery) -> Result<Vec<StoredEvent>, StoreError> {
         const WHAT: &str = "cannot list events";
-        let wanted = query.limit.map(count_column);
+        let wanted = query
+            .limit
+            .map(|limit| usize::try_from(limit).unwrap_or(usize::MAX));
         if wanted == Some(0) {
             return Ok(Vec::new());
         }
@@ -222,12 +225,11 @@ impl SqliteStore {
                 range.push(format!("event_date {comparison} ?{}", range_values.len()));
             }
         }
+        range_values.push(query.after_id.unwrap_or(i64::MIN).into());
         let ids_sql = format!(
-            "SELECT id FROM events INDEXED BY events_by_date WHERE {} AND id > ?{} \
-             ORDER BY id LIMIT ?{}",
+            "SELECT id FROM events INDEXED BY events_by_date WHERE {} AND id > ?{}",
             range.join(" AND "),
-            range_values.len() + 1,
-            range_values.len() + 2
+            range_values.len()
         );
         let rest = EventFilter::new(
             &EventQuery {
@@ -246,46 +248,39 @@ impl SqliteStore {
             rest.where_clause.replacen("WHERE", "AND", 1)
         );
         self.read(|connection| {
-            // One snapshot for every statement: a write committed between two of them must
-            // not show in half the answer.
+            // One snapshot for both statements: a write committed between them must not
+            // show in half the answer.
             let snapshot = connection.unchecked_transaction().context(WHAT)?;
-            let mut ids_statement = snapshot.prepare_cached(&ids_sql).context(WHAT)?;
+            let mut ids = snapshot
+                .prepare_cached(&ids_sql)
+                .and_then(|mut statement| {
+                    statement
+                        .query_map(params_from_iter(range_values), |row| row.get::<_, i64>(0))
+                        .and_then(|ids| ids.collect::<Result<Vec<i64>, _>>())
+                })
+                .context(WHAT)?;
+            ids.sort_unstable();
             let mut rows_statement = snapshot.prepare_cached(&rows_sql).context(WHAT)?;
-            let mut cursor = query.after_id.unwrap_or(i64::MIN);
-            // SQLite reads a negative limit as none.
-            let mut round = wanted.map_or(-1, |wanted| wanted.max(DATED_IDS_MIN));
             let mut events = Vec::new();
-            let mut ids_read = 0_i64;
-            loop {
-                let mut values = range_values.clone();
-                values.extend([cursor.into(), round.into()]);
-                let ids = ids_statement
-                    .query_map(params_from_iter(values), |row| row.get::<_, i64>(0))
-                    .and_then(|ids| ids.collect::<Result<Vec<i64>, _>>())
-                    .context(WHAT)?;
-                let Some(&last) = ids.last() else {
-                    break;
-                };
+            let mut taken = 0;
+            let mut round = wanted.map_or(ids.len(), |wanted| wanted.max(DATED_IDS_MIN));
+            while taken < ids.len() {
+                let batch = &ids[taken..ids.len().min(taken.saturating_add(round))];
+                taken += batch.len();
                 let mut values = filter_values(&rest);
-                values.push(rusqlite::types::Value::Text(id_list_json(&ids)));
+                values.push(rusqlite::types::Value::Text(id_list_json(batch)));
                 events.extend(read_events(
                     &snapshot,
                     &mut rows_statement,
                     params_from_iter(values),
                     WHAT,
                 )?);
-                ids_read += ids.len() as i64;
-                match wanted {
-                    Some(wanted) if events.len() as i64 >= wanted => {
-                        events.truncate(wanted as usize);
+                if let Some(wanted) = wanted {
+                    if events.len() >= wanted {
+                        events.truncate(wanted);
                         break;
                     }
-                    // The range holds more ids than this round read.
-                    Some(wanted) if ids.len() as i64 == round => {
-                        cursor = last;
-                        round = next_round(wanted - events.len() as i64, events.len(), ids_read);
-                    }
-                    _ => break,
+                    round = next_round(wanted - events.len(), events.len(), taken);
                 }
             }
             Ok(events)
@@ -293,15 +288,15 @@ impl SqliteStore {
     }
 }
 
-/// The ids the next round of a dated listing reads, when `missing` rows are still wanted and
-/// `kept` rows passed the other conditions out of `read` ids so far: what that share says
+/// The ids the next round of a dated listing takes, when `missing` rows are still wanted and
+/// `kept` rows passed the other conditions out of `taken` ids so far: what that share says
 /// the missing rows need, and a quarter more (four times as many when none passed yet).
 /// Rows that pass beyond the page are decoded for nothing, so the estimate is not doubled.
-fn next_round(missing: i64, kept: usize, read: i64) -> i64 {
+fn next_round(missing: usize, kept: usize, taken: usize) -> usize {
     let estimate = missing
-        .saturating_mul(read)
-        .checked_div(kept as i64)
-        .unwrap_or(read.saturating_mul(4));
+        .saturating_mul(taken)
+        .checked_div(kept)
+        .unwrap_or(taken.saturating_mul(4));
     estimate.saturating_add(estimate / 4).max(DATED_IDS_MIN)
 }
 
@@ -1290,14 +1285,36 @@ impl Store for SqliteStore {
     }
 
     fn events(&self, query: &EventQuery) -> Result<Vec<StoredEvent>, StoreError> {
-        // A source id finds its row through the unique index; a day range is read in two
-        // steps (see `events_in_days`).
-        if (query.from.is_some() || query.to.is_some()) && query.source_event_id.is_none() {
+        // A source id finds its row through the unique index; community events have their
+        // own index; a day range is read in two steps (see `events_in_days`).
+        let community = query.source == Some(EventSource::Community);
+        if (query.from.is_some() || query.to.is_some())
+            && query.source_event_id.is_none()
+            && !community
+        {
             return self.events_in_days(query);
         }
-        let filter = EventFilter::new(query, Placeholders::Sqlite);
+        let (filter, from) = if community && query.source_event_id.is_none() {
+            // The source written out: SQLite uses a partial index only for a condition it
+            // sees when it prepares the statement.
+            let mut filter = EventFilter::new(
+                &EventQuery {
+                    source: None,
+                    ..query.clone()
+                },
+                Placeholders::Sqlite,
+            );
+            filter.where_clause = format!(
+                "WHERE source = '{}' {}",
+                EventSource::Community.as_str(),
+                filter.where_clause.replacen("WHERE", "AND", 1)
+            );
+            (filter, "events INDEXED BY events_community")
+        } else {
+            (EventFilter::new(query, Placeholders::Sqlite), "events")
+        };
         let mut sql = format!(
-            "SELECT {EVENT_READ_COLUMNS} FROM events {} ORDER BY id",
+            "SELECT {EVENT_READ_COLUMNS} FROM {from} {} ORDER BY id",
             filter.where_clause
         );
         if let Some(limit) = filter.limit {
