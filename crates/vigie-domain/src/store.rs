@@ -93,6 +93,11 @@ pub struct EventQuery {
     pub to: Option<NaiveDate>,
     /// Only events in this commune.
     pub commune: Option<ZoneId>,
+    /// Only events whose stored point lies in this box, `[west, south, east, north]` in
+    /// degrees, edges included, west ≤ east (a box across the antimeridian is two queries).
+    /// The stored point, not the published one: a community event served at its commune's
+    /// point is found by its own.
+    pub within: Option<[f64; 4]>,
     /// Only this source id (e.g. `MLI4682`).
     pub source_event_id: Option<String>,
     /// Include events the source deleted (off by default).

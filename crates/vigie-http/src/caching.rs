@@ -123,6 +123,19 @@ fn tag_of(body: &[u8]) -> String {
     format!("\"{}\"", URL_SAFE_NO_PAD.encode(&digest[..16]))
 }
 
+/// A strong tag for an answer whose bytes are determined by `parts` (for a kept page: its
+/// fixed head, its features' digest and its tail). Differs from [`tag_of`] of the same
+/// bytes, which does not matter: a tag only has to change when the bytes do.
+pub(crate) fn tag_of_parts(parts: &[&[u8]]) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update((part.len() as u64).to_le_bytes());
+        hasher.update(part);
+    }
+    let digest = hasher.finalize();
+    format!("\"{}\"", URL_SAFE_NO_PAD.encode(&digest[..16]))
+}
+
 /// The entity tag of `If-None-Match` that matches `tag` (our tag, quoted), as the client
 /// wrote it without a weak prefix; `*` matches anything. Comparison is weak, as RFC 9110
 /// §13.1.2 asks, and a coding suffix is ignored.
@@ -159,6 +172,22 @@ pub(crate) async fn conditional_get(request: Request, next: Next) -> Response {
         conditions.append(header::IF_NONE_MATCH, value.clone());
     }
     let response = next.run(request).await;
+    if response.status() == StatusCode::OK
+        && storable(response.headers())
+        && let Some(tag) = response
+            .headers()
+            .get(header::ETAG)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+    {
+        // Tagged by its maker (a kept page): compare without reading the body.
+        let (mut parts, body) = response.into_parts();
+        add_vary(&mut parts.headers, "accept-encoding");
+        if let Some(matched) = matching_tag(&conditions, &tag) {
+            return not_modified(&parts.headers, &matched);
+        }
+        return Response::from_parts(parts, body);
+    }
     let size = response.body().size_hint().exact();
     if response.status() != StatusCode::OK
         || !storable(response.headers())
@@ -185,23 +214,27 @@ pub(crate) async fn conditional_get(request: Request, next: Next) -> Response {
     // Every tagged answer may be compressed, and then its tag changes with the coding.
     add_vary(&mut parts.headers, "accept-encoding");
     if let Some(matched) = matching_tag(&conditions, &tag) {
-        // RFC 9110 §15.4.5: the headers a 200 would have had that caches need, no body.
-        let mut not_modified = StatusCode::NOT_MODIFIED.into_response();
-        let headers = not_modified.headers_mut();
-        if let Ok(value) = HeaderValue::from_str(&matched) {
-            headers.insert(header::ETAG, value);
-        }
-        for name in [header::CACHE_CONTROL, header::VARY] {
-            for value in parts.headers.get_all(&name) {
-                headers.append(name.clone(), value.clone());
-            }
-        }
-        return not_modified;
+        return not_modified(&parts.headers, &matched);
     }
     if let Ok(value) = HeaderValue::from_str(&tag) {
         parts.headers.insert(header::ETAG, value);
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// RFC 9110 §15.4.5: the headers a 200 would have had that caches need, no body.
+fn not_modified(headers_of_200: &HeaderMap, matched: &str) -> Response {
+    let mut not_modified = StatusCode::NOT_MODIFIED.into_response();
+    let headers = not_modified.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(matched) {
+        headers.insert(header::ETAG, value);
+    }
+    for name in [header::CACHE_CONTROL, header::VARY] {
+        for value in headers_of_200.get_all(&name) {
+            headers.append(name.clone(), value.clone());
+        }
+    }
+    not_modified
 }
 
 /// Runs outside the compression layer: a compressed answer's strong tag gets the coding as a

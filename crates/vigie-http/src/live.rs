@@ -5,7 +5,10 @@
 //! (an import batch, a community report, a warning transition; see
 //! [`vigie_domain::StreamEntry`]). One background task per server ([`LiveHub`]) reads the log
 //! every [`StreamSettings::poll_interval`] and hands new entries to a
-//! `tokio::sync::broadcast` channel that every connection listens to. A feeder that reacts to
+//! `tokio::sync::broadcast` channel that every connection listens to. The poll period bounds
+//! the delivery delay: an entry committed just after a read waits a whole period (at 100 ms,
+//! a read every tenth of a second of a few microseconds). Each message is written once, by
+//! the first connection that sends it, and shared by the others. A feeder that reacts to
 //! PostgreSQL `NOTIFY` instead of polling would call the same [`LiveHub::publish`]: nothing
 //! else changes.
 //!
@@ -23,7 +26,7 @@
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
 use axum::extract::{RawQuery, State};
@@ -44,7 +47,7 @@ use crate::state::AppState;
 /// How the stream behaves.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreamSettings {
-    /// How often the background task reads the log (default 200 ms).
+    /// How often the background task reads the log (default 100 ms).
     pub poll_interval: Duration,
     /// The most entries replayed to a reconnecting client; further behind, it gets `resync`
     /// (default 1,000).
@@ -58,7 +61,7 @@ pub struct StreamSettings {
 impl Default for StreamSettings {
     fn default() -> Self {
         StreamSettings {
-            poll_interval: Duration::from_millis(200),
+            poll_interval: Duration::from_millis(100),
             max_replay: 1_000,
             channel_capacity: 1_024,
             keep_alive: Duration::from_secs(15),
@@ -73,10 +76,19 @@ pub(crate) const DEFAULT_POLL_LIMIT: u32 = 100;
 /// Entries the background task reads per query.
 const POLL_PAGE: u32 = 500;
 
+/// An entry as the connections receive it.
+struct Published {
+    entry: StreamEntry,
+    /// The message's data, written by the first connection that sends it: it is the same
+    /// for every reader allowed to see it, and a thousand connections need not write it a
+    /// thousand times.
+    data: OnceLock<String>,
+}
+
 /// The fan-out point of one server: a broadcast channel and the task that feeds it.
 pub struct LiveHub {
     settings: StreamSettings,
-    sender: broadcast::Sender<Arc<StreamEntry>>,
+    sender: broadcast::Sender<Arc<Published>>,
     /// Started by the first connection: tests and servers that never stream cost nothing.
     feeder: OnceCell<()>,
 }
@@ -95,7 +107,10 @@ impl LiveHub {
     /// Hands an entry to every connection. Entries must come in increasing id order.
     pub fn publish(&self, entry: StreamEntry) {
         // No receiver is not an error: nobody is listening right now.
-        let _ = self.sender.send(Arc::new(entry));
+        let _ = self.sender.send(Arc::new(Published {
+            entry,
+            data: OnceLock::new(),
+        }));
     }
 
     /// Starts the store poller if it is not running: reads the log's head first (so that
@@ -325,9 +340,11 @@ const REPORT_MEMBERS: [&str; 9] = [
 
 /// A message's JSON, or `None` when `role` may not see it.
 fn message_json(entry: &StreamEntry, role: Option<Role>) -> Option<Value> {
-    if !may_see(role, entry.kind) {
-        return None;
-    }
+    may_see(role, entry.kind).then(|| message_body(entry))
+}
+
+/// A message's JSON for whoever may see it (the same for every role).
+fn message_body(entry: &StreamEntry) -> Value {
     let payload = match entry.kind {
         StreamKind::Report => {
             let members: Map<String, Value> = REPORT_MEMBERS
@@ -343,23 +360,37 @@ fn message_json(entry: &StreamEntry, role: Option<Role>) -> Option<Value> {
         }
         StreamKind::Event | StreamKind::Warning | StreamKind::Hotspot => entry.payload.clone(),
     };
-    Some(json!({
+    json!({
         "id": entry.id,
         "kind": entry.kind.as_str(),
         "ref_id": entry.ref_id,
         "created_at": entry.created_at,
         "data": payload,
-    }))
+    })
 }
 
 fn sse_message(entry: &StreamEntry, role: Option<Role>) -> Option<Event> {
     let body = message_json(entry, role)?;
-    Some(
-        Event::default()
-            .event(entry.kind.as_str())
-            .id(entry.id.to_string())
-            .data(body.to_string()),
-    )
+    Some(sse_event(entry, &body.to_string()))
+}
+
+/// The SSE message of a published entry, its data written once for all connections.
+fn published_message(published: &Published, role: Option<Role>) -> Option<Event> {
+    let entry = &published.entry;
+    if !may_see(role, entry.kind) {
+        return None;
+    }
+    let data = published
+        .data
+        .get_or_init(|| message_body(entry).to_string());
+    Some(sse_event(entry, data))
+}
+
+fn sse_event(entry: &StreamEntry, data: &str) -> Event {
+    Event::default()
+        .event(entry.kind.as_str())
+        .id(entry.id.to_string())
+        .data(data)
 }
 
 /// Why a client must reload.
@@ -393,7 +424,7 @@ fn resync_message(reason: ResyncReason, head: Option<i64>) -> Event {
 
 /// One SSE connection between messages.
 struct Connection {
-    receiver: broadcast::Receiver<Arc<StreamEntry>>,
+    receiver: broadcast::Receiver<Arc<Published>>,
     /// Set when served by [`crate::serve`]: the stream ends when the server stops.
     closing: Option<ClosingSignal>,
     role: Option<Role>,
@@ -418,12 +449,12 @@ impl Connection {
                 None => self.receiver.recv().await,
             };
             match received {
-                Ok(entry) => {
-                    if entry.id <= self.last_id {
+                Ok(published) => {
+                    if published.entry.id <= self.last_id {
                         continue;
                     }
-                    self.last_id = entry.id;
-                    if let Some(event) = sse_message(&entry, self.role) {
+                    self.last_id = published.entry.id;
+                    if let Some(event) = published_message(&published, self.role) {
                         return Some(event);
                     }
                 }

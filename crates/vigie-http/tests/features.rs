@@ -18,7 +18,7 @@ use vigie_domain::{
     Event, EventSource, EventType, LocatedEvent, NewReport, PhoneProtector, ReportChannel,
     ReportedIncident, SourceFields, ZoneId,
 };
-use vigie_http::{ApiKeys, AppState, Clock, IntakeConfig, Role};
+use vigie_http::{ApiKeys, AppState, Clock, FeatureCatalog, IntakeConfig, Role};
 
 const RESEARCHER_KEY: &str = "researcher-key-0001";
 const EVENT_COUNT: usize = 400;
@@ -110,6 +110,12 @@ fn generated_event(random: &mut Random, number: usize) -> Event {
 }
 
 fn fixture() -> Fixture {
+    fixture_with(GEOGRAPHY.features.clone())
+}
+
+/// The fixture with its own collections (and so its own zone activity cache: the shared
+/// one is filled from whichever test's store asks first).
+fn fixture_with(features: Arc<FeatureCatalog>) -> Fixture {
     let directory = tempfile::tempdir().unwrap();
     let store = support::open_test_store(directory.path());
     let mut random = Random(20240101);
@@ -187,7 +193,7 @@ fn fixture() -> Fixture {
         protector,
         config: IntakeConfig::default(),
         clock: Clock::fixed(Utc.with_ymd_and_hms(2024, 7, 15, 12, 0, 0).unwrap()),
-        features: GEOGRAPHY.features.clone(),
+        features,
         api_keys: None,
     }
     .with_api_keys(Arc::new(FixedKeys(HashMap::from([(
@@ -801,6 +807,141 @@ async fn zone_activity_counts_the_30_days_ending_at_the_newest_event() {
         seen += count;
     }
     assert!(seen > 0);
+}
+
+#[tokio::test]
+async fn new_events_reach_zone_activity_before_the_cache_expires() {
+    let fixture = fixture_with(Arc::new(FeatureCatalog::new(
+        &GEOGRAPHY.zones,
+        &GEOGRAPHY.directory,
+    )));
+    let commune = &GEOGRAPHY.directory.communes()[0];
+    let activity = |page: &Value| -> (u64, String) {
+        let feature = page["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|feature| feature["id"] == commune.id.as_str())
+            .expect("the commune is listed");
+        (
+            feature["properties"]["events_30d"].as_u64().unwrap(),
+            feature["properties"]["window_end"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        )
+    };
+    let before = fixture
+        .get("/collections/communes/items?limit=1000")
+        .await
+        .json();
+    let (count, newest) = activity(&before);
+    // Three events on the newest day, in the commune: the window does not move.
+    let (lon, lat) = commune.representative_point.unwrap();
+    let events: Vec<LocatedEvent> = (0..3)
+        .map(|number| {
+            located(Event {
+                event_date: newest.parse().unwrap(),
+                longitude: lon,
+                latitude: lat,
+                ..generated_event(&mut Random(number), 90_000 + number as usize)
+            })
+        })
+        .collect();
+    let run = fixture
+        .store
+        .start_import(EventSource::Acled, "later", None)
+        .unwrap();
+    fixture
+        .store
+        .apply_batch(
+            run,
+            &ImportBatch {
+                rows_read: 3,
+                events,
+                quarantined: Vec::new(),
+            },
+        )
+        .unwrap();
+    // The clock stands still: only the stream log's head can tell the cache to recompute.
+    let mut seen = count;
+    for _ in 0..200 {
+        let page = fixture
+            .get("/collections/communes/items?limit=1000")
+            .await
+            .json();
+        seen = activity(&page).0;
+        if seen == count + 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(seen, count + 3, "the communes page shows the new events");
+    let one = fixture
+        .get(&format!(
+            "/collections/communes/items/{}",
+            commune.id.as_str()
+        ))
+        .await
+        .json();
+    assert_eq!(one["properties"]["events_30d"], count + 3);
+}
+
+#[tokio::test]
+async fn a_box_finds_a_community_event_by_its_commune_point_never_by_its_exact_one() {
+    let fixture = fixture();
+    for number in 0..5 {
+        let commune = &GEOGRAPHY.directory.communes()[number * 100];
+        let (lon, lat) = commune.representative_point.unwrap();
+        let (exact_lon, exact_lat) = exact_report_point(number);
+        // The exact point is 0.0012° east of the commune's: each box holds one of the two.
+        let around_commune = format!(
+            "bbox={},{},{},{}",
+            lon - 0.001,
+            lat - 0.001,
+            lon + 0.001,
+            lat + 0.001
+        );
+        let around_exact = format!(
+            "bbox={},{},{},{}",
+            exact_lon - 0.0001,
+            exact_lat - 0.0001,
+            exact_lon + 0.0001,
+            exact_lat + 0.0001
+        );
+        for source in ["", "&source=community"] {
+            let community_in = |query: String| {
+                let fixture = &fixture;
+                async move {
+                    let page = fixture
+                        .get_keyed(&format!(
+                            "/collections/events/items?limit=100&{query}{source}"
+                        ))
+                        .await
+                        .json();
+                    page["features"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .filter(|feature| {
+                            feature["properties"]["source"] == "community"
+                                && feature["properties"]["commune"] == commune.id.as_str()
+                        })
+                        .count()
+                }
+            };
+            assert_eq!(
+                community_in(around_commune.clone()).await,
+                1,
+                "{number}{source}"
+            );
+            assert_eq!(
+                community_in(around_exact.clone()).await,
+                0,
+                "{number}{source}"
+            );
+        }
+    }
 }
 
 #[tokio::test]

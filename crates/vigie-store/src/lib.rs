@@ -43,7 +43,8 @@
 //!   `verification` (community events); `import_run` (the run that last wrote it);
 //!   `inserted_at`, `updated_at`, `deleted_at` (soft deletion: a deleted event stays stored,
 //!   out of queries that do not ask for it). Indexed by date, by (commune, date), and by the
-//!   unique (source, source id), which also serves source filters.
+//!   unique (source, source id), which also serves source filters; community events also by
+//!   id alone (a partial index, migration 4: they are few among millions imported).
 //! - `quarantine (import_run, source, origin, line, field, reason, raw, created_at)`: records
 //!   refused by readers, and rows conflicting with a stored event (line 0: the store does not
 //!   know the line).

@@ -20,6 +20,7 @@ pub(crate) enum FilterValue {
     Text(String),
     Integer(i64),
     Date(NaiveDate),
+    Real(f64),
 }
 
 /// A `WHERE` clause and its parameters.
@@ -64,6 +65,12 @@ impl EventFilter {
                 "commune_id = ?",
                 FilterValue::Text(commune.as_str().to_owned()),
             );
+        }
+        if let Some([west, south, east, north]) = query.within {
+            condition("longitude >= ?", FilterValue::Real(west));
+            condition("longitude <= ?", FilterValue::Real(east));
+            condition("latitude >= ?", FilterValue::Real(south));
+            condition("latitude <= ?", FilterValue::Real(north));
         }
         if let Some(after_id) = query.after_id {
             condition("id > ?", FilterValue::Integer(after_id));

@@ -72,6 +72,7 @@ on_both_backends! {
         reviews_are_audited_and_a_rejected_report_withdraws_its_event,
         event_queries_filter_by_source_dates_commune_and_id,
         keyset_paging_visits_every_event_once_in_id_order,
+        dated_pages_skip_refused_rows_and_follow_id_order,
         threads_share_one_store,
     ],
     databases: [
@@ -1009,6 +1010,128 @@ mod scenarios {
                 .unwrap(),
             3
         );
+    }
+
+    /// Day-range pages where the other conditions (deletion, commune, box, source) refuse
+    /// most rows of the range, and dates do not follow ids: each page is what filtering
+    /// every event gives.
+    pub fn dated_pages_skip_refused_rows_and_follow_id_order(store: &dyn Store) {
+        let communes = ["ML050301", "ML050302", "ML050303"];
+        let events: Vec<_> = (0..900_u32)
+            .map(|n| {
+                // Days go round the year backwards while ids go up.
+                let date = day(12, 31) - chrono::Days::new(u64::from(n * 7 % 365));
+                let mut located = moved(
+                    acled_event(&format!("MLI{n}"), 100),
+                    date,
+                    communes[n as usize % 3],
+                );
+                located.event.longitude = -5.0 + f64::from(n % 10) * 0.1;
+                located.event.latitude = 14.0 + f64::from(n % 7) * 0.1;
+                // Some community events, which the store finds through their own index.
+                if n % 9 == 0 {
+                    located.event.source = EventSource::Community;
+                    located.event.source_event_id = format!("R{n}");
+                    located.event.source_timestamp = None;
+                }
+                located
+            })
+            .collect();
+        import_once(store, batch(events));
+        let run = store
+            .start_import(EventSource::Acled, "deleted.csv", None)
+            .unwrap();
+        let deletions: Vec<Deletion> = (0..900)
+            .filter(|n| n % 4 == 0)
+            .map(|n| Deletion {
+                source_event_id: format!("MLI{n}"),
+                deleted_at: 200,
+            })
+            .collect();
+        store
+            .apply_deletions(run, EventSource::Acled, &deletions)
+            .unwrap();
+        let everything = store
+            .events(&EventQuery {
+                include_deleted: true,
+                ..EventQuery::default()
+            })
+            .unwrap();
+        let (from, to) = (day(3, 1), day(9, 30));
+        // A box holding longitudes -4.7 to -4.5 and latitudes 14.0 to 14.3 (edges included).
+        let within = [-4.7, 14.0, -4.5, 14.3];
+        let community = Some(EventSource::Community);
+        for (commune, include_deleted, area, source) in [
+            (None, false, None, None),
+            (Some("ML050302"), false, None, None),
+            (Some("ML050303"), true, None, None),
+            (None, false, Some(within), None),
+            (Some("ML050301"), true, Some(within), None),
+            (None, false, None, community),
+            (None, false, Some([-4.9, 14.0, -4.0, 14.6]), community),
+            (Some("ML050302"), false, None, Some(EventSource::Acled)),
+        ] {
+            let expected: Vec<i64> = everything
+                .iter()
+                .filter(|stored| {
+                    let date = stored.located.event.event_date;
+                    date >= from
+                        && date <= to
+                        && (include_deleted || stored.deleted_at.is_none())
+                        && commune.is_none_or(|commune| {
+                            stored.located.location.commune == Some(zone(commune))
+                        })
+                        && source.is_none_or(|source| stored.located.event.source == source)
+                        && area.is_none_or(|[west, south, east, north]| {
+                            let event = &stored.located.event;
+                            (west..=east).contains(&event.longitude)
+                                && (south..=north).contains(&event.latitude)
+                        })
+                })
+                .map(|stored| stored.id)
+                .collect();
+            assert!(expected.len() > 10, "{commune:?}: {}", expected.len());
+            let query = EventQuery {
+                from: Some(from),
+                to: Some(to),
+                commune: commune.map(zone),
+                include_deleted,
+                within: area,
+                source,
+                ..EventQuery::default()
+            };
+            let all: Vec<i64> = store.events(&query).unwrap().iter().map(|e| e.id).collect();
+            assert_eq!(all, expected, "{commune:?} without a limit");
+            assert_eq!(store.count_events(&query).unwrap(), expected.len() as u64);
+            // 100 per page: a page of a commune takes more than one round of ids.
+            for size in [17, 100] {
+                let mut visited = Vec::new();
+                let mut after_id = None;
+                loop {
+                    let page: Vec<i64> = store
+                        .events(&EventQuery {
+                            after_id,
+                            limit: Some(size),
+                            ..query.clone()
+                        })
+                        .unwrap()
+                        .iter()
+                        .map(|event| event.id)
+                        .collect();
+                    if page.is_empty() {
+                        break;
+                    }
+                    let full = page.len() as u64 == size;
+                    assert!(
+                        full || visited.len() + page.len() == expected.len(),
+                        "only the last page is short"
+                    );
+                    after_id = page.last().copied();
+                    visited.extend(page);
+                }
+                assert_eq!(visited, expected, "{commune:?}, {size} per page");
+            }
+        }
     }
 
     pub fn threads_share_one_store(store: &dyn Store) {

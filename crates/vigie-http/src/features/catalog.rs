@@ -183,6 +183,33 @@ pub struct Page {
     pub as_of: Option<DateTime<Utc>>,
 }
 
+/// A page's features already written as GeoJSON, by a collection that keeps its answers
+/// ready (see [`Collection::rendered_items`]).
+#[derive(Debug, Clone)]
+pub struct RenderedFeatures {
+    /// The inside of the `features` array, exactly as writing the features gives it
+    /// (shared, not copied, by every answer that sends it).
+    pub json: axum::body::Bytes,
+    /// How many features it holds.
+    pub count: usize,
+    /// SHA-256 of `json`, computed once when it is written: an answer's entity tag is made
+    /// from it and the answer's other bytes, without hashing half a megabyte per request.
+    pub digest: [u8; 32],
+}
+
+impl RenderedFeatures {
+    /// Kept features, with their digest.
+    pub fn new(json: axum::body::Bytes, count: usize) -> RenderedFeatures {
+        use sha2::Digest as _;
+        let digest = sha2::Sha256::digest(&json).into();
+        RenderedFeatures {
+            json,
+            count,
+            digest,
+        }
+    }
+}
+
 /// A collection's data. Implementations run on a blocking thread (they call the store).
 pub trait Collection: Send + Sync {
     /// What the collection is.
@@ -194,6 +221,17 @@ pub trait Collection: Send + Sync {
 
     /// The feature with `id`, or `None`.
     fn item(&self, state: &AppState, id: &str) -> Result<Option<Feature>, AppError>;
+
+    /// For GeoJSON: the page [`Collection::items`] would give, its features already written
+    /// (the page's `features` left empty), when the collection keeps them ready; `None`, the
+    /// default, to have `items` read and written.
+    fn rendered_items(
+        &self,
+        _state: &AppState,
+        _query: &ItemsQuery,
+    ) -> Result<Option<(Page, RenderedFeatures)>, AppError> {
+        Ok(None)
+    }
 }
 
 /// Every collection the API serves, built once at start-up from the geography.

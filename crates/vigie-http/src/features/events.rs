@@ -23,8 +23,27 @@ use crate::error::AppError;
 use crate::state::AppState;
 
 /// Rows read per store call when filters the store cannot apply (bbox, type, cercle, region)
-/// are sifted here.
+/// are sifted here: the first read, and the least of the following ones.
 const SCAN_CHUNK: usize = 2_000;
+
+/// The most rows one sifted read asks for.
+const MAX_SCAN_CHUNK: usize = 50_000;
+
+/// The size of the next sifted read, when `missing` features are still wanted and `kept` of
+/// the `scanned` rows so far passed the filters. Every read runs the store query again
+/// (on SQLite: the date range looked up and sorted by id once more), so the next read asks
+/// for what the filters' share so far says is needed, with a quarter more to spare, rather
+/// than a fixed number: a filter keeping one row in twenty takes two or three reads, not
+/// ten.
+fn next_chunk(missing: usize, kept: usize, scanned: usize) -> usize {
+    let estimate = missing
+        .saturating_mul(scanned)
+        .checked_div(kept)
+        .unwrap_or(scanned.saturating_mul(4));
+    estimate
+        .saturating_add(estimate / 4)
+        .clamp(SCAN_CHUNK, MAX_SCAN_CHUNK)
+}
 
 static PROPERTIES: [Property; 13] = [
     Property::required(
@@ -97,6 +116,48 @@ static PROPERTIES: [Property; 13] = [
     ),
 ];
 
+/// The first `wanted` events of `query` after `cursor` that `keep` keeps, in id order.
+/// `sifting`: whether `keep` may refuse many rows (then reads start larger and grow with
+/// how few it keeps; see [`next_chunk`]).
+fn scan(
+    state: &AppState,
+    query: &EventQuery,
+    mut cursor: Option<i64>,
+    wanted: usize,
+    sifting: bool,
+    keep: impl Fn(&StoredEvent) -> bool,
+) -> Result<Vec<StoredEvent>, AppError> {
+    let mut chunk = if sifting {
+        wanted.max(SCAN_CHUNK)
+    } else {
+        wanted
+    };
+    let mut found: Vec<StoredEvent> = Vec::with_capacity(wanted.min(SCAN_CHUNK));
+    let mut scanned = 0;
+    loop {
+        let batch = state.store.events(&EventQuery {
+            after_id: cursor,
+            limit: Some(chunk as u64),
+            ..query.clone()
+        })?;
+        let exhausted = batch.len() < chunk;
+        scanned += batch.len();
+        for stored in batch {
+            cursor = Some(stored.id);
+            if keep(&stored) {
+                found.push(stored);
+                if found.len() == wanted {
+                    return Ok(found);
+                }
+            }
+        }
+        if exhausted {
+            return Ok(found);
+        }
+        chunk = next_chunk(wanted - found.len(), found.len(), scanned);
+    }
+}
+
 /// The `events` collection's table entry.
 pub static EVENTS: CollectionMeta = CollectionMeta {
     id: "events",
@@ -149,7 +210,7 @@ impl EventsCollection {
             id.as_ref()
                 .map_or(Value::Null, |id| Value::from(id.as_str()))
         };
-        let mut properties = Map::new();
+        let mut properties = Map::with_capacity(PROPERTIES.len());
         properties.insert(
             "source_event_id".into(),
             event.source_event_id.clone().into(),
@@ -233,33 +294,41 @@ impl Collection for EventsCollection {
             || filters.region.is_some();
         // One more than a page tells whether a next page exists.
         let wanted = query.limit + 1;
-        let chunk = if sifting {
-            wanted.max(SCAN_CHUNK)
-        } else {
-            wanted
-        };
-        let mut cursor = integer_cursor(query.next.as_deref())?;
-        let mut found: Vec<StoredEvent> = Vec::with_capacity(wanted.min(SCAN_CHUNK));
-        'scan: loop {
-            let batch = state.store.events(&EventQuery {
-                after_id: cursor,
-                limit: Some(chunk as u64),
-                ..store_query.clone()
-            })?;
-            let exhausted = batch.len() < chunk;
-            for stored in batch {
-                cursor = Some(stored.id);
-                if sift(&stored) {
-                    found.push(stored);
-                    if found.len() == wanted {
-                        break 'scan;
-                    }
+        let cursor = integer_cursor(query.next.as_deref())?;
+        let mut found = match query.bbox.filter(|bbox| bbox.min_lon <= bbox.max_lon) {
+            // The store keeps the events whose point is in the box. Community events are
+            // published at their commune's point, not the one stored: they are read apart
+            // and sifted here, and the two lists merged in id order (the first `wanted`
+            // of the union are among the first `wanted` of each).
+            Some(bbox) => {
+                let community = EventSource::Community;
+                let others_too = filters.event_type.is_some()
+                    || filters.cercle.is_some()
+                    || filters.region.is_some();
+                let mut found = if filters.source == Some(community) {
+                    Vec::new()
+                } else {
+                    let within = EventQuery {
+                        within: Some([bbox.min_lon, bbox.min_lat, bbox.max_lon, bbox.max_lat]),
+                        ..store_query.clone()
+                    };
+                    scan(state, &within, cursor, wanted, others_too, |stored| {
+                        stored.located.event.source != community && sift(stored)
+                    })?
+                };
+                if filters.source.is_none_or(|source| source == community) {
+                    let reports = EventQuery {
+                        source: Some(community),
+                        ..store_query.clone()
+                    };
+                    found.extend(scan(state, &reports, cursor, wanted, true, sift)?);
+                    found.sort_unstable_by_key(|stored| stored.id);
+                    found.truncate(wanted);
                 }
+                found
             }
-            if exhausted {
-                break;
-            }
-        }
+            None => scan(state, &store_query, cursor, wanted, sifting, sift)?,
+        };
         let next = if found.len() > query.limit {
             found.truncate(query.limit);
             found.last().map(|stored| stored.id.to_string())
@@ -292,5 +361,21 @@ impl Collection for EventsCollection {
             .first()
             .filter(|stored| stored.id == id)
             .map(|stored| self.feature(stored)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sifted_reads_grow_with_how_few_rows_pass() {
+        // Half the rows pass: 100 more features need about 200 rows; the least read is kept.
+        assert_eq!(next_chunk(100, 1000, 2000), SCAN_CHUNK);
+        // One row in twenty passes: 900 missing features need about 18,000 rows.
+        assert_eq!(next_chunk(900, 100, 2000), 22_500);
+        // Nothing passed yet: four times as far.
+        assert_eq!(next_chunk(1001, 0, 2000), 10_000);
+        assert_eq!(next_chunk(1001, 0, 40_000), MAX_SCAN_CHUNK);
     }
 }

@@ -48,7 +48,7 @@ use crate::intake::blocking;
 use crate::state::AppState;
 use catalog::CollectionMeta;
 use params::{Format, ItemsQuery, check_metadata_query, parse_items_query, percent_encode};
-use render::{CSV, GEOJSON, collection_csv, collection_json, feature_json};
+use render::{CSV, GEOJSON, collection_csv, collection_json, collection_response, feature_json};
 
 /// The conformance classes this API implements.
 pub const CONFORMANCE_CLASSES: [&str; 3] = [
@@ -377,12 +377,20 @@ async fn items(
     let query = parse_items_query(raw.as_deref(), meta.parameters, accept)?;
     let base = base_url(&headers);
     let now = state.clock.now();
-    let page = {
+    let (page, rendered) = {
         let state = state.clone();
         let query: ItemsQuery = query.clone();
-        blocking(move || match state.features.find(meta.id) {
-            Some(collection) => collection.items(&state, &query),
-            None => Err(AppError::not_found()),
+        blocking(move || {
+            let collection = state
+                .features
+                .find(meta.id)
+                .ok_or_else(AppError::not_found)?;
+            if query.format == Format::GeoJson
+                && let Some((page, rendered)) = collection.rendered_items(&state, &query)?
+            {
+                return Ok((page, Some(rendered)));
+            }
+            Ok((collection.items(&state, &query)?, None))
         })
         .await?
     };
@@ -425,10 +433,12 @@ async fn items(
             if let Some(next_url) = next_url {
                 links.push(link(next_url, "next", GEOJSON, "Next page"));
             }
-            let mut response = with_type(
-                collection_json(&page, &Value::Array(links), page.as_of.unwrap_or(now)),
-                GEOJSON,
-            );
+            let links = Value::Array(links);
+            let stamp = page.as_of.unwrap_or(now);
+            let mut response = match rendered {
+                Some(rendered) => collection_response(&page, &rendered, &links, stamp),
+                None => with_type(collection_json(&page, None, &links, stamp), GEOJSON),
+            };
             items_policy(meta).apply(&mut response);
             // `Accept: text/csv` selects CSV.
             add_vary(response.headers_mut(), "accept");

@@ -8,18 +8,20 @@
 //! may not coincide exactly at coarse tolerances (a map at 2G zoom levels does not show it).
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
+use chrono::{DateTime, Utc};
 use geo::{BoundingRect, Intersects};
 use geo_types::{MultiPolygon, Rect};
 use serde_json::{Map, Value};
 use vigie_domain::{ZoneId, ZoneLevel, ZoneSet};
 
 use super::catalog::{
-    Collection, CollectionMeta, Feature, FeatureId, Page, Property, PropertyKind,
+    Collection, CollectionMeta, Feature, FeatureId, Page, Property, PropertyKind, RenderedFeatures,
 };
 use super::geometry::{multipolygon_json, wire_multipolygon};
 use super::params::{Bbox, DEFAULT_TOLERANCE_DEGREES, ItemsQuery, Parameter};
+use super::render::features_json;
 use super::stats::{StatsCache, ZoneStats};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -330,24 +332,42 @@ fn text(value: Option<&str>) -> Value {
     value.map_or(Value::Null, Value::from)
 }
 
-/// Pages through prepared zones: the cursor is the position in the filtered list (the zone
+/// The position a page starts at: its cursor, the position in the filtered list (the zone
 /// set does not change while the process runs).
-fn page_of(
-    zones: &[WireZone],
-    level: ZoneLevel,
-    state: &AppState,
-    query: &ItemsQuery,
-    stats_cache: &StatsCache,
-) -> Result<Page, AppError> {
-    let offset = match query.next.as_deref() {
-        None => 0,
+fn offset_of(query: &ItemsQuery) -> Result<usize, AppError> {
+    match query.next.as_deref() {
+        None => Ok(0),
         Some(cursor) => cursor.parse::<usize>().map_err(|_| {
             AppError::bad_parameter(
                 "next",
                 "query parameter `next` is not a cursor from a `next` link",
             )
-        })?,
-    };
+        }),
+    }
+}
+
+/// Pages through prepared zones.
+fn page_of(
+    zones: &[WireZone],
+    level: ZoneLevel,
+    state: &AppState,
+    query: &ItemsQuery,
+    stats_cache: &Arc<StatsCache>,
+) -> Result<Page, AppError> {
+    let offset = offset_of(query)?;
+    let (stats, since) = stats_cache.current(&state.store, state.clock.now())?;
+    Ok(page_with(zones, level, query, offset, &stats, since))
+}
+
+/// The page at `offset` with the activity of `stats`, figures that have held since `since`.
+fn page_with(
+    zones: &[WireZone],
+    level: ZoneLevel,
+    query: &ItemsQuery,
+    offset: usize,
+    stats: &ZoneStats,
+    since: DateTime<Utc>,
+) -> Page {
     let filters = &query.filters;
     let matching: Vec<&WireZone> = zones
         .iter()
@@ -363,20 +383,46 @@ fn page_of(
                 && query.bbox.is_none_or(|bbox| zone.intersects(&bbox))
         })
         .collect();
-    let (stats, since) = stats_cache.current(state.store.as_ref(), state.clock.now())?;
     let features = matching
         .iter()
         .skip(offset)
         .take(query.limit)
-        .map(|zone| zone.feature(level, &stats, query.tolerance))
+        .map(|zone| zone.feature(level, stats, query.tolerance))
         .collect();
     let end = offset.saturating_add(query.limit);
-    Ok(Page {
+    Page {
         features,
         number_matched: Some(matching.len() as u64),
         next: (end < matching.len()).then(|| end.to_string()),
         as_of: Some(since),
-    })
+    }
+}
+
+/// Pages of a zone collection already written as GeoJSON, for one tally: every client of
+/// the public map asks for the same page (all communes, default tolerance), which changes
+/// only when the tally does. Writing it is most of a request's work (701 features, half a
+/// megabyte).
+#[derive(Default)]
+struct RenderedPages {
+    /// The tally the pages show; a new one empties the cache.
+    stats: Option<Arc<ZoneStats>>,
+    /// Query (as far as it chooses features) → page without features, and its features.
+    pages: Vec<(ItemsQuery, Page, RenderedFeatures)>,
+}
+
+/// Pages kept per collection (the default page and a few filtered ones).
+const RENDERED_PAGES: usize = 16;
+
+/// What of an items query chooses a zone page's features: not its links (`pairs`), its
+/// format or the datetime zones ignore.
+fn page_key(query: &ItemsQuery) -> ItemsQuery {
+    ItemsQuery {
+        days: None,
+        format: super::params::Format::GeoJson,
+        hxl: false,
+        pairs: Vec::new(),
+        ..query.clone()
+    }
 }
 
 /// Communes, cercles or regions.
@@ -385,6 +431,8 @@ pub struct ZoneCollection {
     level: ZoneLevel,
     zones: Arc<[WireZone]>,
     stats: Arc<StatsCache>,
+    // std Mutex: held to look a page up or store one, never while writing one.
+    rendered: Mutex<RenderedPages>,
 }
 
 impl ZoneCollection {
@@ -424,6 +472,7 @@ impl ZoneCollection {
             level: ZoneLevel::Commune,
             zones,
             stats,
+            rendered: Mutex::default(),
         }
     }
 
@@ -460,6 +509,7 @@ impl ZoneCollection {
             level: ZoneLevel::Cercle,
             zones,
             stats,
+            rendered: Mutex::default(),
         }
     }
 
@@ -480,6 +530,7 @@ impl ZoneCollection {
             level: ZoneLevel::Region,
             zones,
             stats,
+            rendered: Mutex::default(),
         }
     }
 }
@@ -539,13 +590,55 @@ impl Collection for ZoneCollection {
         page_of(&self.zones, self.level, state, query, &self.stats)
     }
 
+    fn rendered_items(
+        &self,
+        state: &AppState,
+        query: &ItemsQuery,
+    ) -> Result<Option<(Page, RenderedFeatures)>, AppError> {
+        let offset = offset_of(query)?;
+        let (stats, since) = self.stats.current(&state.store, state.clock.now())?;
+        let key = page_key(query);
+        {
+            let cache = self.rendered.lock().unwrap_or_else(|e| e.into_inner());
+            if cache
+                .stats
+                .as_ref()
+                .is_some_and(|cached| Arc::ptr_eq(cached, &stats))
+                && let Some((_, page, rendered)) =
+                    cache.pages.iter().find(|(query, _, _)| *query == key)
+            {
+                return Ok(Some((page.clone(), rendered.clone())));
+            }
+        }
+        let mut page = page_with(&self.zones, self.level, query, offset, &stats, since);
+        let rendered =
+            RenderedFeatures::new(features_json(&page.features).into(), page.features.len());
+        page.features = Vec::new();
+        let mut cache = self.rendered.lock().unwrap_or_else(|e| e.into_inner());
+        if !cache
+            .stats
+            .as_ref()
+            .is_some_and(|cached| Arc::ptr_eq(cached, &stats))
+        {
+            *cache = RenderedPages {
+                stats: Some(stats),
+                pages: Vec::new(),
+            };
+        }
+        if cache.pages.len() >= RENDERED_PAGES {
+            cache.pages.remove(0);
+        }
+        if !cache.pages.iter().any(|(query, _, _)| *query == key) {
+            cache.pages.push((key, page.clone(), rendered.clone()));
+        }
+        Ok(Some((page, rendered)))
+    }
+
     fn item(&self, state: &AppState, id: &str) -> Result<Option<Feature>, AppError> {
         let Some(zone) = self.zones.iter().find(|zone| zone.id.as_str() == id) else {
             return Ok(None);
         };
-        let (stats, _) = self
-            .stats
-            .current(state.store.as_ref(), state.clock.now())?;
+        let (stats, _) = self.stats.current(&state.store, state.clock.now())?;
         Ok(Some(zone.feature(self.level, &stats, None)))
     }
 }
@@ -629,9 +722,7 @@ impl Collection for CorridorsCollection {
         let Some(zone) = self.zones.iter().find(|zone| zone.id.as_str() == id) else {
             return Ok(None);
         };
-        let (stats, _) = self
-            .stats
-            .current(state.store.as_ref(), state.clock.now())?;
+        let (stats, _) = self.stats.current(&state.store, state.clock.now())?;
         Ok(Some(self.with_season(
             state,
             zone.feature(ZoneLevel::Corridor, &stats, None),

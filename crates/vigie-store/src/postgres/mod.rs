@@ -827,6 +827,7 @@ fn filter_parameters(filter: &EventFilter) -> Vec<Box<dyn ToSql + Sync>> {
                 FilterValue::Text(text) => Box::new(text.clone()),
                 FilterValue::Integer(integer) => Box::new(*integer),
                 FilterValue::Date(date) => Box::new(*date),
+                FilterValue::Real(real) => Box::new(*real),
             }
         })
         .collect()

@@ -248,6 +248,16 @@ CREATE TABLE stream_log (
 );
 "#,
     },
+    Migration {
+        version: 4,
+        name: "an index of community events",
+        // Community events (from reports) are a few thousand rows among millions imported:
+        // a partial index finds them without reading the others, and imports of other
+        // sources never write to it.
+        sql: r#"
+CREATE INDEX events_community ON events (id) WHERE source = 'community';
+"#,
+    },
 ];
 
 #[cfg(test)]

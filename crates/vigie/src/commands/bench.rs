@@ -1,4 +1,5 @@
-//! `vigie bench`: figures for the spatial index, printed, never asserted.
+//! `vigie bench`: figures for the spatial index, ingestion, delivery and the live stream,
+//! printed, never asserted.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -78,6 +79,9 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Live-stream delivery: many SSE clients on a running `vigie serve` (same database),
+    /// new events imported here, p50/p99/max delay from ingestion to each client.
+    Sse(super::bench_sse::SseArgs),
 }
 
 #[derive(Debug, Serialize)]
@@ -135,6 +139,7 @@ pub fn run(command: BenchCommand, context: &Context) -> anyhow::Result<ExitCode>
             recipients,
             json,
         } => return super::bench_delivery::bench_deliver(context, warnings, recipients, json),
+        BenchCommand::Sse(args) => return super::bench_sse::bench_sse(args, context),
     };
     let load_started = Instant::now();
     let geography = source.load()?;

@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod bench_delivery;
+pub mod bench_sse;
 pub mod delivery;
 pub mod demo;
 pub mod generate;
