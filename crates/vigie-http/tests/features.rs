@@ -863,9 +863,10 @@ async fn new_events_reach_zone_activity_before_the_cache_expires() {
             },
         )
         .unwrap();
-    // The clock stands still: only the stream log's head can tell the cache to recompute.
+    // The clock stands still: only the stream log's head can tell the cache to recompute,
+    // once its tally is five seconds old.
     let mut seen = count;
-    for _ in 0..200 {
+    for _ in 0..400 {
         let page = fixture
             .get("/collections/communes/items?limit=1000")
             .await

@@ -76,6 +76,11 @@ pub const REFRESH_AHEAD_SECONDS: i64 = 45;
 /// events were imported or reported since the tally.
 const HEAD_CHECK_INTERVAL: Duration = Duration::from_secs(1);
 
+/// How old a tally must be before new events make it recomputed: a computation reads a
+/// month of events (a few hundred milliseconds of a core over a million stored), and a
+/// large import or a busy reporting day changes the log every second.
+const NEW_DATA_MIN_AGE: Duration = Duration::from_secs(5);
+
 /// One computed tally.
 #[derive(Debug)]
 struct Cached {
@@ -83,6 +88,8 @@ struct Cached {
     /// When the figures last changed: recomputing the same figures keeps it, so pages
     /// showing them stay byte-identical (their `timeStamp`) and caches can revalidate them.
     since: DateTime<Utc>,
+    /// The same moment in real time (test clocks stand still).
+    computed: Instant,
     /// The stream log's head when the computation began (`None`: unknown).
     head: Option<i64>,
     stats: Arc<ZoneStats>,
@@ -102,8 +109,9 @@ struct CacheState {
 ///
 /// A tally is served for at most [`STATS_TTL_SECONDS`]. Requests never wait for a
 /// recomputation except the first one (or after the limit passed): from
-/// [`REFRESH_AHEAD_SECONDS`] on, or as soon as the stream log shows new events (checked
-/// once a second), one background thread recomputes while requests get the current tally.
+/// [`REFRESH_AHEAD_SECONDS`] on, or when the stream log shows new events (checked once a
+/// second, once the tally is five seconds old), one background thread recomputes while
+/// requests get the current tally.
 /// When a request must compute, concurrent ones wait for its result instead of computing
 /// too (with a 1-million-event store, a computation takes a few hundred milliseconds).
 #[derive(Debug, Default)]
@@ -138,6 +146,7 @@ impl StatsCache {
         state.cached = Some(Cached {
             computed_at: now,
             since,
+            computed: Instant::now(),
             head,
             stats: stats.clone(),
         });
@@ -163,9 +172,10 @@ impl StatsCache {
         }
         let stats = (cached.stats.clone(), cached.since);
         let old = age >= REFRESH_AHEAD_SECONDS;
-        let check_due = state
-            .checked_at
-            .is_none_or(|checked| checked.elapsed() >= HEAD_CHECK_INTERVAL);
+        let check_due = cached.computed.elapsed() >= NEW_DATA_MIN_AGE
+            && state
+                .checked_at
+                .is_none_or(|checked| checked.elapsed() >= HEAD_CHECK_INTERVAL);
         if !state.refreshing && (old || check_due) {
             state.refreshing = true;
             state.checked_at = Some(Instant::now());
@@ -220,6 +230,7 @@ impl StatsCache {
             state.cached = Some(Cached {
                 computed_at: now,
                 since,
+                computed: Instant::now(),
                 head: Some(head),
                 stats,
             });
