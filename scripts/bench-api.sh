@@ -163,7 +163,7 @@ EVENTS_URL="$BASE/collections/events/items?bbox=$BBOX&datetime=${SINCE}T00:00:00
 
 REPORT=$BENCH/api-report.txt
 {
-    echo "vigie API benchmark — $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, load at start $(cut -d' ' -f1 /proc/loadavg)"
+    echo "vigie API benchmark — $(date -u +%Y-%m-%dT%H:%M:%SZ), $(getconf _NPROCESSORS_ONLN) cores, load at start $(cut -d' ' -f1 /proc/loadavg)"
     echo "store: $STORED events (SQLite), vigie serve release on loopback, warning engine every $ENGINE_INTERVAL s"
 } >"$REPORT"
 
@@ -182,12 +182,17 @@ print(f"{name}: {page['numberReturned']} features, {os.path.getsize(path) / 1e3:
 EOF
 }
 
-# Runs wrk and prints one line: p50, p99, requests per second, errors.
+# Runs wrk and prints one line: p50, p99, requests per second, errors. With a fourth
+# argument `one`: a single connection for 5 s (the service time, without queueing).
 measure() {
-    local name=$1 url=$2 auth=$3
+    local name=$1 url=$2 auth=$3 shape=(-t"$THREADS" -c"$CONNECTIONS" -d"$DURATION")
+    if [ "${4:-}" = one ]; then
+        shape=(-t1 -c1 -d5s)
+        name="$name/1"
+    fi
     local out=$WORK/wrk.txt
     # A long timeout: wrk leaves timed-out requests out of its percentiles.
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout 60s --latency \
+    wrk "${shape[@]}" --timeout 60s --latency \
         ${auth:+-H "Authorization: Bearer $auth"} "$url" >"$out"
     python3 - "$name" "$out" <<'EOF' | tee -a "$REPORT"
 import re, sys
@@ -201,7 +206,7 @@ rate = re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)
 total = re.search(r"(\d+) requests in", text).group(1)
 errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
 sockets = re.search(r"Socket errors: (.*)", text)
-line = (f"  {name:<9} p50 {ms(percentiles['50']):7.2f} ms  p90 {ms(percentiles['90']):7.2f} ms  "
+line = (f"  {name:<10} p50 {ms(percentiles['50']):7.2f} ms  p90 {ms(percentiles['90']):7.2f} ms  "
         f"p99 {ms(percentiles['99']):7.2f} ms  {float(rate):8.1f} req/s  ({total} requests")
 line += f", {errors.group(1)} non-2xx" if errors else ""
 line += f", socket errors: {sockets.group(1)}" if sockets else ""
@@ -218,6 +223,9 @@ if [ "$SKIP_HTTP" -eq 0 ]; then
     } | tee -a "$REPORT"
     describe communes "$COMMUNES_URL" ""
     describe events "$EVENTS_URL" "$KEY"
+    echo "one connection (service time, no queue):" | tee -a "$REPORT"
+    measure communes "$COMMUNES_URL" "" one
+    measure events "$EVENTS_URL" "$KEY" one
     for run in $(seq 1 "$RUNS"); do
         echo "run $run (load $(cut -d' ' -f1 /proc/loadavg))" | tee -a "$REPORT"
         measure communes "$COMMUNES_URL" ""
