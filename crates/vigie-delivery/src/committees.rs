@@ -37,6 +37,15 @@ pub enum CommitteeKind {
 }
 
 impl CommitteeKind {
+    /// The name the committees file uses: `regional`, `cercle` or `communal`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CommitteeKind::Regional => "regional",
+            CommitteeKind::Cercle => "cercle",
+            CommitteeKind::Communal => "communal",
+        }
+    }
+
     fn allows(self, level: ZoneLevel) -> bool {
         match self {
             CommitteeKind::Regional => true,

@@ -247,14 +247,6 @@ fn string_array(items: &[String]) -> Array {
     items.iter().map(String::as_str).collect()
 }
 
-fn kind_name(kind: CommitteeKind) -> &'static str {
-    match kind {
-        CommitteeKind::Regional => "regional",
-        CommitteeKind::Cercle => "cercle",
-        CommitteeKind::Communal => "communal",
-    }
-}
-
 /// The largest table position used in the document, so new tables can be placed after it.
 fn last_position(table: &Table) -> isize {
     let mut last = table.position().unwrap_or(0);
@@ -285,7 +277,7 @@ fn add_committee(document: &mut DocumentMut, committee: &NewCommittee) -> Result
     table.set_position(Some(after + 1));
     table["id"] = value(committee.id.as_str());
     table["name"] = value(committee.name.as_str());
-    table["kind"] = value(kind_name(committee.kind));
+    table["kind"] = value(committee.kind.as_str());
     table["zones"] = value(string_array(&committee.zones));
     if let Some(level) = committee.min_level {
         table["min_level"] = value(level.as_str());

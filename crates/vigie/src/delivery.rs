@@ -65,11 +65,7 @@ impl Pipeline {
         let delivery = &context.config.delivery;
         let rules = load_rules(delivery.rules.as_deref())?;
         let hierarchy = ZoneHierarchy::from_zone_set(&zone_set);
-        let committees_modified = delivery.committees.as_ref().and_then(|path| {
-            std::fs::metadata(path)
-                .and_then(|meta| meta.modified())
-                .ok()
-        });
+        let committees_modified = delivery.committees.as_deref().and_then(modified_at);
         let committees = match &delivery.committees {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
@@ -102,6 +98,13 @@ pub struct CommitteesFile {
     checked: Option<Instant>,
 }
 
+/// A file's modification time, if it can be read.
+fn modified_at(path: &std::path::Path) -> Option<SystemTime> {
+    std::fs::metadata(path)
+        .and_then(|metadata| metadata.modified())
+        .ok()
+}
+
 /// How often the file's modification time is looked at.
 const COMMITTEES_CHECK_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
 
@@ -127,9 +130,7 @@ impl CommitteesFile {
             return None;
         }
         self.checked = Some(Instant::now());
-        let modified = std::fs::metadata(&self.path)
-            .and_then(|metadata| metadata.modified())
-            .ok();
+        let modified = modified_at(&self.path);
         if modified.is_none() || modified == self.modified {
             return None;
         }

@@ -674,7 +674,7 @@ fn list_committees(context: &Context, as_json: bool) -> anyhow::Result<ExitCode>
             json!({
                 "id": committee.id,
                 "name": committee.name,
-                "kind": format!("{:?}", committee.kind).to_lowercase(),
+                "kind": committee.kind.as_str(),
                 "zones": committee.zones.iter().map(ToString::to_string).collect::<Vec<_>>(),
                 "min_level": committee.min_level.as_str(),
                 "quiet_hours": committee.quiet_hours.map(|hours| hours.to_string()),
@@ -692,7 +692,7 @@ fn list_committees(context: &Context, as_json: bool) -> anyhow::Result<ExitCode>
             say!(
                 "{:<16} {:<9} {:<9} zones {:<24} {} members",
                 committee.id,
-                format!("{:?}", committee.kind).to_lowercase(),
+                committee.kind.as_str(),
                 committee.min_level.as_str(),
                 committee
                     .zones
