@@ -893,3 +893,32 @@ async fn an_admin_rejects_and_the_report_leaves_the_collection() {
         "rejected reports are not served"
     );
 }
+
+#[tokio::test]
+async fn the_api_document_describes_the_new_routes_and_not_the_static_ones() {
+    let fixture = fixture();
+    let document = fixture.get("/api", &[]).await.json();
+    let paths = document["paths"].as_object().unwrap();
+    let weekly = &paths["/api/zones/{zoneId}/weekly"]["get"];
+    for status in ["200", "400", "404"] {
+        assert!(weekly["responses"].get(status).is_some(), "weekly {status}");
+    }
+    let review = &paths["/api/reports/{reportId}/review"]["post"];
+    for status in ["200", "400", "401", "403", "404", "409"] {
+        assert!(review["responses"].get(status).is_some(), "review {status}");
+    }
+    assert_eq!(review["security"], json!([{ "apiKey": [] }]));
+    let feature = review["responses"]["200"]["content"]["application/geo+json"]["schema"]["$ref"]
+        .as_str()
+        .unwrap();
+    let name = feature.rsplit('/').next().unwrap();
+    assert!(
+        document["components"]["schemas"].get(name).is_some(),
+        "{feature}"
+    );
+    assert!(
+        paths
+            .keys()
+            .all(|path| !path.starts_with("/web/") && !path.starts_with("/basemap/"))
+    );
+}
