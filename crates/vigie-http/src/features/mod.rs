@@ -42,6 +42,7 @@ use serde_json::{Value, json};
 pub use auth::{ApiKeys, Role};
 pub(crate) use auth::{bearer_token, optional_role, require_role_for};
 pub use catalog::FeatureCatalog;
+pub use hotspots::HotspotPublisher;
 pub use params::{DEFAULT_LIMIT, DEFAULT_TOLERANCE_DEGREES, MAX_LIMIT};
 
 use crate::caching::{CachePolicy, add_vary};
