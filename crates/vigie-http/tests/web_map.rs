@@ -931,7 +931,8 @@ async fn hotspot_messages_are_published_when_the_clusters_change() {
     let fixture = fixture();
     let store = fixture.store.as_ref();
     let mut publisher =
-        vigie_http::HotspotPublisher::new(&GEOGRAPHY.zones, GEOGRAPHY.directory.clone());
+        vigie_http::HotspotPublisher::new(&GEOGRAPHY.zones, GEOGRAPHY.directory.clone())
+            .with_min_interval(std::time::Duration::ZERO);
     let burst = |prefix: &str, (lon, lat): (f64, f64)| -> Vec<Event> {
         (0..5)
             .map(|number| {
@@ -977,6 +978,12 @@ async fn hotspot_messages_are_published_when_the_clusters_change() {
     let entries = off_runtime(|| store.stream_since(second - 1, 10).unwrap());
     let entry = entries.iter().find(|entry| entry.id == second).unwrap();
     assert_eq!(entry.payload["clusters"], 2);
+    // By default, one computation per interval at most: a new burst waits for the next.
+    let mut throttled =
+        vigie_http::HotspotPublisher::new(&GEOGRAPHY.zones, GEOGRAPHY.directory.clone());
+    assert!(off_runtime(|| throttled.check(store).unwrap()).is_some());
+    ingest(store, burst("M", (commune.point.0 + 0.5, commune.point.1)));
+    assert_eq!(off_runtime(|| throttled.check(store).unwrap()), None);
     // The public stream carries it.
     let page = fixture
         .get(&format!("/api/stream?poll=true&since={}", second - 1), &[])

@@ -400,7 +400,9 @@ const PUBLISHED_CLUSTERS_MAX: usize = 100;
 /// Publishes a `hotspot` message on the live stream when the default window's hotspots (the
 /// `hotspots` collection without `datetime`) change: run by `vigie serve`'s engine thread
 /// after each evaluation. The computation is done only when the stream log moved since the
-/// last one (new events, reports or warnings), so a quiet service clusters nothing.
+/// last one (new events, reports or warnings), so a quiet service clusters nothing, and at
+/// most every [`HotspotPublisher::DEFAULT_MIN_INTERVAL`] (an import moves the log every
+/// second, and clustering a month of a large store takes a while of the engine's thread).
 ///
 /// The message is public, so ids and aggregates only:
 /// `{"window_start", "window_end", "clusters": n, "hotspots": [{"id", "events",
@@ -413,15 +415,31 @@ pub struct HotspotPublisher {
     last: Option<Value>,
     /// The log's head when the hotspots were last computed, after any entry published then.
     checked_head: Option<i64>,
+    /// When they were last computed.
+    computed: Option<std::time::Instant>,
+    min_interval: std::time::Duration,
 }
 
 impl HotspotPublisher {
+    /// The least time between two computations, by default.
+    pub const DEFAULT_MIN_INTERVAL: std::time::Duration = std::time::Duration::from_secs(10);
+
     /// A publisher over `zones` (names) and `directory` (community events' points).
     pub fn new(zones: &ZoneSet, directory: Arc<CommuneDirectory>) -> HotspotPublisher {
         HotspotPublisher {
             collection: HotspotsCollection::new(zones, directory),
             last: None,
             checked_head: None,
+            computed: None,
+            min_interval: HotspotPublisher::DEFAULT_MIN_INTERVAL,
+        }
+    }
+
+    /// The same publisher computing at most every `min_interval`.
+    pub fn with_min_interval(self, min_interval: std::time::Duration) -> HotspotPublisher {
+        HotspotPublisher {
+            min_interval,
+            ..self
         }
     }
 
@@ -429,10 +447,17 @@ impl HotspotPublisher {
     /// returns the id of the entry published, if one was. The first check after start
     /// publishes what it finds, so that a restarted service announces its hotspots.
     pub fn check(&mut self, store: &dyn Store) -> Result<Option<i64>, StoreError> {
+        if self
+            .computed
+            .is_some_and(|computed| computed.elapsed() < self.min_interval)
+        {
+            return Ok(None);
+        }
         let head = store.stream_head()?;
         if self.checked_head == Some(head) {
             return Ok(None);
         }
+        self.computed = Some(std::time::Instant::now());
         let payload = match newest_event_day(store)? {
             None => serde_json::json!({
                 "window_start": null, "window_end": null, "clusters": 0, "hotspots": [],
