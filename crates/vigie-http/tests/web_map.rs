@@ -280,6 +280,12 @@ async fn web_files_are_served_with_their_types_tags_and_compression() {
         .await;
     assert_eq!(style.status, StatusCode::OK);
     assert_eq!(style.header("content-type"), "text/css; charset=utf-8");
+    let page = fixture.get("/web/index.html", &[]).await;
+    assert_eq!(page.header("content-type"), "text/html; charset=utf-8");
+    assert!(
+        page.header("content-security-policy")
+            .contains("default-src 'self'")
+    );
     let image = fixture.get("/web/logo.svg", &[]).await;
     assert_eq!(image.header("content-type"), "image/svg+xml");
     // Static files do not draw on the client's rate-limit bucket (see rate_limit.rs), and
@@ -903,6 +909,12 @@ async fn the_api_document_describes_the_new_routes_and_not_the_static_ones() {
     for status in ["200", "400", "404"] {
         assert!(weekly["responses"].get(status).is_some(), "weekly {status}");
     }
+    // A real zone as the example, so that generated requests reach one.
+    let example = weekly["parameters"][0]["example"].as_str().unwrap();
+    let series = fixture
+        .get(&format!("/api/zones/{example}/weekly"), &[])
+        .await;
+    assert_eq!(series.status, StatusCode::OK);
     let review = &paths["/api/reports/{reportId}/review"]["post"];
     for status in ["200", "400", "401", "403", "404", "409"] {
         assert!(review["responses"].get(status).is_some(), "review {status}");

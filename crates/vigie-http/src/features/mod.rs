@@ -260,7 +260,12 @@ async fn api(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
     check_metadata_query(raw.as_deref())?;
-    let document = openapi::document(&state.features, &base_url(&headers));
+    let example_zone = state
+        .zones
+        .communes
+        .first()
+        .map(|commune| commune.id.as_str());
+    let document = openapi::document(&state.features, &base_url(&headers), example_zone);
     Ok(json_response(&document, OPENAPI_JSON))
 }
 

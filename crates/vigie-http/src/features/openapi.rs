@@ -307,7 +307,7 @@ fn text_ok(description: &str, media_type: &str) -> Value {
 /// and metrics. The delivery-receipt webhooks are left out (gateway callbacks, each with its
 /// own secret; see `receipts.rs`), like the SMS webhooks would be if they did not share the
 /// intake table.
-fn service_paths(paths: &mut Map<String, Value>) {
+fn service_paths(paths: &mut Map<String, Value>, example_zone: Option<&str>) {
     let no_query = "This route takes no query parameters.";
     paths.insert(
         "/cap/feed.atom".into(),
@@ -375,17 +375,21 @@ fn service_paths(paths: &mut Map<String, Value>) {
     );
     paths.insert("/api/stream".into(), json!({ "get": stream }));
     let level = json!({ "type": "string", "enum": ["vigilance", "alerte", "urgence"] });
+    let mut zone_id = path_parameter(
+        "zoneId",
+        "A commune, cercle or region P-code, or a corridor id.",
+        json!({ "type": "string" }),
+    );
+    if let Some(example) = example_zone {
+        zone_id["example"] = json!(example);
+    }
     paths.insert(
         "/api/zones/{zoneId}/weekly".into(),
         json!({ "get": {
             "operationId": "getZoneWeekly",
             "summary": "A zone's weekly events and fatalities (Monday weeks, oldest first, ending with this week), the thresholds of the rules watching it, and its warning episodes",
             "parameters": [
-                path_parameter(
-                    "zoneId",
-                    "A commune, cercle or region P-code, or a corridor id.",
-                    json!({ "type": "string" }),
-                ),
+                zone_id,
                 { "name": "weeks", "in": "query", "required": false,
                   "description": "How many weeks, ending with the current one.",
                   "schema": { "type": "integer", "minimum": 1, "maximum": super::weekly::MAX_WEEKS,
@@ -518,7 +522,9 @@ fn service_paths(paths: &mut Map<String, Value>) {
 }
 
 /// The OpenAPI document, with `base` (the API's base URL) as its server.
-pub fn document(catalog: &FeatureCatalog, base: &str) -> Value {
+/// `example_zone` (a commune's id) is given as the example of the zone routes' `zoneId`, so
+/// that a client generating requests from the document reaches a real zone.
+pub fn document(catalog: &FeatureCatalog, base: &str, example_zone: Option<&str>) -> Value {
     let mut paths = Map::new();
     let format_only = vec![json_only_format_ref()];
     let collection_id = path_parameter(
@@ -652,7 +658,7 @@ pub fn document(catalog: &FeatureCatalog, base: &str) -> Value {
             json!({ "post": intake_operation(route) }),
         );
     }
-    service_paths(&mut paths);
+    service_paths(&mut paths, example_zone);
     let mut parameter_definitions = Map::new();
     for parameter in Parameter::ALL {
         parameter_definitions.insert(parameter.name().to_owned(), parameter_definition(parameter));
