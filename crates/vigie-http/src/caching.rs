@@ -140,7 +140,8 @@ pub(crate) fn tag_of_parts(parts: &[&[u8]]) -> String {
 /// wrote it without a weak prefix; `*` matches anything. Comparison is weak, as RFC 9110
 /// §13.1.2 asks, and a coding suffix is ignored.
 fn matching_tag(if_none_match: &HeaderMap, tag: &str) -> Option<String> {
-    let opaque = tag.trim_matches('"');
+    let weak = tag.starts_with("W/");
+    let opaque = tag.trim_start_matches("W/").trim_matches('"');
     if_none_match
         .get_all(header::IF_NONE_MATCH)
         .iter()
@@ -157,7 +158,14 @@ fn matching_tag(if_none_match: &HeaderMap, tag: &str) -> Option<String> {
                 .iter()
                 .find_map(|coding| inner.strip_suffix(&format!("-{coding}")[..]))
                 .unwrap_or(inner);
-            (base == opaque).then(|| quoted.to_owned())
+            // A 304 repeats the tag as we gave it (coding suffix included), weak when it is.
+            (base == opaque).then(|| {
+                if weak {
+                    format!("W/{quoted}")
+                } else {
+                    quoted.to_owned()
+                }
+            })
         })
 }
 
@@ -237,8 +245,8 @@ fn not_modified(headers_of_200: &HeaderMap, matched: &str) -> Response {
     not_modified
 }
 
-/// Runs outside the compression layer: a compressed answer's strong tag gets the coding as a
-/// suffix, since its bytes differ from the uncompressed answer's.
+/// Runs outside the compression layer: a compressed answer's tag gets the coding as a
+/// suffix, since its bytes differ from the uncompressed answer's (a weak tag keeps its `W/`).
 pub(crate) async fn tag_coding(mut response: Response) -> Response {
     let coding = response
         .headers()
@@ -254,8 +262,14 @@ pub(crate) async fn tag_coding(mut response: Response) -> Response {
     ) else {
         return response;
     };
-    if let Some(inner) = tag.strip_prefix('"').and_then(|tag| tag.strip_suffix('"'))
-        && let Ok(value) = HeaderValue::from_str(&format!("\"{inner}-{coding}\""))
+    let (weak, quoted) = match tag.strip_prefix("W/") {
+        Some(quoted) => ("W/", quoted),
+        None => ("", tag),
+    };
+    if let Some(inner) = quoted
+        .strip_prefix('"')
+        .and_then(|tag| tag.strip_suffix('"'))
+        && let Ok(value) = HeaderValue::from_str(&format!("{weak}\"{inner}-{coding}\""))
     {
         response.headers_mut().insert(header::ETAG, value);
     }
@@ -297,6 +311,19 @@ mod tests {
         );
         assert_eq!(matching_tag(&if_none_match(inner), &tag), None, "unquoted");
         assert_eq!(matching_tag(&HeaderMap::new(), &tag), None);
+
+        // A weak tag of ours (a kept page) matches with or without the client's `W/`, and a
+        // 304 repeats it weak, with the coding the client had.
+        let weak = format!("W/{tag}");
+        assert_eq!(
+            matching_tag(&if_none_match(&tag), &weak),
+            Some(weak.clone())
+        );
+        assert_eq!(
+            matching_tag(&if_none_match(&format!("W/\"{inner}-gzip\"")), &weak),
+            Some(format!("W/\"{inner}-gzip\""))
+        );
+        assert_eq!(matching_tag(&if_none_match("W/\"other\""), &weak), None);
     }
 
     #[test]

@@ -178,8 +178,9 @@ pub struct Page {
     /// The cursor of the next page, when there is one.
     pub next: Option<String>,
     /// Since when the figures the page shows have held, when they come from a cache (the
-    /// zone layers' activity): the page's `timeStamp`, so that the same figures give the same
-    /// bytes and caches can revalidate them. `None`: the time of the request.
+    /// zone layers' activity): part of the page's weak entity tag, so that caches can
+    /// revalidate a layer whose figures have not changed. (`timeStamp` is always the time of
+    /// the answer.)
     pub as_of: Option<DateTime<Utc>>,
 }
 

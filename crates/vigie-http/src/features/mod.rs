@@ -460,10 +460,9 @@ async fn items(
                 links.push(link(next_url, "next", GEOJSON, "Next page"));
             }
             let links = Value::Array(links);
-            let stamp = page.as_of.unwrap_or(now);
             let mut response = match rendered {
-                Some(rendered) => collection_response(&page, &rendered, &links, stamp),
-                None => with_type(collection_json(&page, None, &links, stamp), GEOJSON),
+                Some(rendered) => collection_response(&page, &rendered, &links, now),
+                None => with_type(collection_json(&page, None, &links, now), GEOJSON),
             };
             items_policy(meta).apply(&mut response);
             // `Accept: text/csv` selects CSV.

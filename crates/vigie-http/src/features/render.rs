@@ -102,13 +102,26 @@ pub fn collection_response(
 ) -> Response {
     let tail = collection_tail(page, rendered.count, links, now);
     let length = COLLECTION_HEAD.len() + rendered.json.len() + tail.len();
-    // The tag of these exact bytes, from the features' digest kept with them (see
-    // `caching::conditional_get`, which then leaves the body alone).
-    let tag = crate::caching::tag_of_parts(&[
-        COLLECTION_HEAD.as_bytes(),
-        &rendered.digest,
-        tail.as_bytes(),
-    ]);
+    // `timeStamp` is the time of this answer (OGC API – Features asks for the time the
+    // response was generated), so the bytes change every second while the content does not.
+    // The tag is therefore weak (RFC 9110 §8.8.1): it names everything but the time — the
+    // features' digest kept with them, the links and counts — so that a client revalidating
+    // an unchanged layer still gets a 304 (see `caching::conditional_get`, which then leaves
+    // the body alone).
+    let content_tail = collection_tail(
+        page,
+        rendered.count,
+        links,
+        page.as_of.unwrap_or(DateTime::UNIX_EPOCH),
+    );
+    let tag = format!(
+        "W/{}",
+        crate::caching::tag_of_parts(&[
+            COLLECTION_HEAD.as_bytes(),
+            &rendered.digest,
+            content_tail.as_bytes(),
+        ])
+    );
     let pieces = [
         Bytes::from_static(COLLECTION_HEAD.as_bytes()),
         rendered.json.clone(),

@@ -6,9 +6,9 @@
 //! them here; the newest date is found by a search on `count_events(from = day)` starting
 //! at the last answer. Both would be one SQL statement each with a dedicated store method.
 //! Results are cached (see [`StatsCache`]): every zone collection shares one tally. A
-//! recomputation that finds the same figures keeps the time they were first seen, which the
-//! pages show as their `timeStamp`: unchanged figures give byte-identical pages, which HTTP
-//! caches revalidate with a 304 (see `caching.rs`).
+//! recomputation that finds the same figures keeps the time they were first seen, which goes
+//! into the pages' weak entity tag: unchanged figures keep the tag, which HTTP caches
+//! revalidate with a 304 (see `caching.rs`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -86,7 +86,7 @@ const NEW_DATA_MIN_AGE: Duration = Duration::from_secs(5);
 struct Cached {
     computed_at: DateTime<Utc>,
     /// When the figures last changed: recomputing the same figures keeps it, so pages
-    /// showing them stay byte-identical (their `timeStamp`) and caches can revalidate them.
+    /// showing them keep their entity tag and caches can revalidate them.
     since: DateTime<Utc>,
     /// The same moment in real time (test clocks stand still).
     computed: Instant,
