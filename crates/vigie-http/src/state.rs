@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use chrono::{DateTime, Utc};
 use vigie_domain::sms::CommuneDirectory;
@@ -66,6 +67,9 @@ pub struct AppState {
     /// Resolves API keys; `None` until a key store is wired in, and then every keyed
     /// collection answers 401.
     pub api_keys: Option<Arc<dyn ApiKeys>>,
+    /// Whether this replica runs the engine and dispatcher, when the server says
+    /// (`vigie_leader` in `/metrics`, `leader` in `/healthz`).
+    pub leader: Option<Arc<AtomicBool>>,
 }
 
 impl AppState {
@@ -91,6 +95,7 @@ impl AppState {
             clock: Clock::system(),
             features,
             api_keys: None,
+            leader: None,
         }
     }
 
@@ -98,6 +103,14 @@ impl AppState {
     pub fn with_api_keys(self, keys: Arc<dyn ApiKeys>) -> AppState {
         AppState {
             api_keys: Some(keys),
+            ..self
+        }
+    }
+
+    /// The same state reporting this replica's leadership from `leader`.
+    pub fn with_leader(self, leader: Arc<AtomicBool>) -> AppState {
+        AppState {
+            leader: Some(leader),
             ..self
         }
     }
