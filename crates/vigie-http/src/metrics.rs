@@ -208,7 +208,11 @@ async fn metrics(State(state): State<MetricsState>) -> Result<Response, AppError
             "gauge",
             "1 when this replica runs the warning engine and the dispatcher, else 0.",
         );
-        let _ = writeln!(body, "vigie_leader {}", u8::from(leader.load(Ordering::SeqCst)));
+        let _ = writeln!(
+            body,
+            "vigie_leader {}",
+            u8::from(leader.load(Ordering::SeqCst))
+        );
     }
     state.http.write(&mut body);
     let mut response = body.into_response();

@@ -140,8 +140,8 @@ pub use vigie_domain::store::{DeliveryStore, Store, StoreError};
 
 pub use crate::postgres::PostgresStore;
 pub use crate::postgres::cluster::{
-    LEADER_LOCK_APPLICATION, LEADER_LOCK_KEY, LeaderLock, STREAM_CHANNEL, STREAM_LISTEN_APPLICATION,
-    listen_stream,
+    LEADER_LOCK_APPLICATION, LEADER_LOCK_KEY, LeaderLock, STREAM_CHANNEL,
+    STREAM_LISTEN_APPLICATION, listen_stream,
 };
 pub use crate::sqlite::SqliteStore;
 

@@ -201,9 +201,8 @@ impl Leadership {
                     // Stepped down, here or elsewhere (a failed fence, a stale check): the
                     // session must end for the lock to be free.
                     self.close_lock();
-                    not_before.get_or_insert(
-                        Instant::now() + inner.retry * STEP_DOWN_BACKOFF_PERIODS,
-                    );
+                    not_before
+                        .get_or_insert(Instant::now() + inner.retry * STEP_DOWN_BACKOFF_PERIODS);
                 }
                 continue;
             }

@@ -193,7 +193,8 @@ async fn serve_http(
         listener,
         vigie_http::router_with_stream(state, stream),
         shutdown_signal(),
-    ).await?;
+    )
+    .await?;
     eprintln!("vigie stopped");
     Ok(ExitCode::SUCCESS)
 }
