@@ -19,8 +19,16 @@ use crate::leadership::{Leadership, pause};
 /// How often a follower's workers look whether it leads now.
 const FOLLOWER_POLL: Duration = Duration::from_millis(100);
 
-/// Starts the engine and (when committees are configured) the dispatcher on `scope`. Both
-/// pick up changes to the committees file (`committees_file`) as they come.
+/// When the workers work: while `leadership` says this replica leads, until `stop` is set.
+#[derive(Clone, Copy)]
+pub struct Control<'scope> {
+    pub leadership: &'scope Leadership,
+    pub stop: &'scope AtomicBool,
+}
+
+/// Starts the engine and (when committees are configured) the dispatcher on `scope`, and on
+/// PostgreSQL the thread that keeps or seeks the leader lock. Both pick up changes to the
+/// committees file (`committees_file`) as they come.
 pub fn start<'scope>(
     scope: &'scope Scope<'scope, '_>,
     store: Arc<dyn Store>,
@@ -28,9 +36,9 @@ pub fn start<'scope>(
     committees_file: impl Fn() -> Option<CommitteesFile>,
     channels: Channels,
     config: &'scope DeliveryConfig,
-    leadership: &'scope Leadership,
-    stop: &'scope AtomicBool,
+    control: Control<'scope>,
 ) -> Vec<ScopedJoinHandle<'scope, ()>> {
+    let Control { leadership, stop } = control;
     let mut handles = Vec::new();
     if leadership.is_contended() {
         handles.push(scope.spawn(move || leadership.keep(stop)));

@@ -150,8 +150,10 @@ pub fn run(args: ServeArgs, context: &Context) -> anyhow::Result<ExitCode> {
             || crate::delivery::CommitteesFile::watch(context, &pipeline),
             channels,
             delivery,
-            &leadership,
-            &stop,
+            crate::workers::Control {
+                leadership: &leadership,
+                stop: &stop,
+            },
         );
         if replicated {
             let url = context.database.as_str();
