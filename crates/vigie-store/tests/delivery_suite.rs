@@ -1017,7 +1017,7 @@ mod scenarios {
         assert_eq!(stored.len(), 2);
         assert_eq!(all_notifications(store).len(), 20);
         // The live stream told of each transition once.
-        let entries = store.stream_since(head, 100).unwrap();
+        let entries = database.store().stream_since(head, 100).unwrap();
         assert_eq!(entries.len(), 2, "{entries:?}");
     }
 
