@@ -48,7 +48,8 @@ pub struct ClusterConfig {
     #[serde(default = "default_lock_retry_ms")]
     pub lock_retry_ms: u64,
     /// How often the leader checks that its lock's connection is alive, milliseconds; a
-    /// failed check, or none confirmed for twice this long, and it steps down.
+    /// failed check, or none confirmed for twice this long (plus half a second), and it
+    /// steps down.
     #[serde(default = "default_lock_check_ms")]
     pub lock_check_ms: u64,
     /// How often the live stream reads the log without being woken by a notification,

@@ -10,7 +10,8 @@
 //! Stepping down: the leader checks its lock connection every `[cluster] lock_check_ms`
 //! (a round trip, with a one-second statement timeout). The first failed check ends its
 //! leadership at once: no new evaluation or dispatcher round starts. A check that hangs
-//! counts as failed too: leadership lapses when no check succeeded for twice the period.
+//! counts as failed too: leadership lapses when no check succeeded for twice the period
+//! (and half a second).
 //! A dispatcher also confirms the lock with a round trip right before each message it sends
 //! (the fence): a leader whose connection was cut sends nothing more, even between two
 //! periodic checks, and gives back what it had claimed. A replica that lost the lock waits
@@ -26,6 +27,10 @@ use std::time::{Duration, Instant};
 use vigie_store::LeaderLock;
 
 use crate::config::ClusterConfig;
+
+/// Beyond two check periods, how long a confirmation stays good: room for a check delayed by
+/// a busy machine, so that load alone does not make the leader step down.
+const STALE_MARGIN: Duration = Duration::from_millis(500);
 
 /// How many retry periods a replica that lost the lock lets pass before trying again.
 const STEP_DOWN_BACKOFF_PERIODS: u32 = 3;
@@ -97,7 +102,7 @@ impl Leadership {
             .confirmed_at
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .is_some_and(|at| at.elapsed() < inner.check * 2);
+            .is_some_and(|at| at.elapsed() < inner.check * 2 + STALE_MARGIN);
         if !fresh {
             self.step_down("no check of the leader lock succeeded in time");
         }

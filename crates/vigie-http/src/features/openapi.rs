@@ -403,7 +403,12 @@ fn service_paths(paths: &mut Map<String, Value>) {
     );
     let health = |status: &str| {
         json!({ "type": "object", "required": ["status"],
-                "properties": { "status": { "type": "string", "enum": [status] } } })
+                "properties": {
+                    "status": { "type": "string", "enum": [status] },
+                    "leader": { "type": "boolean", "description":
+                        "Whether this replica runs the warning engine and the dispatcher \
+                         (`vigie serve` says; on PostgreSQL one replica at a time)." },
+                } })
     };
     paths.insert(
         "/healthz".into(),
