@@ -74,8 +74,9 @@ trap 'stop_all; cleanup' EXIT
 command -v wrk >/dev/null 2>&1 || { log "Installing wrk"; apt_install wrk; }
 command -v haproxy >/dev/null 2>&1 || { log "Installing haproxy"; apt_install haproxy; }
 command -v python3 >/dev/null 2>&1 || { log "Installing python3"; apt_install python3; }
+command -v curl >/dev/null 2>&1 || { log "Installing curl"; apt_install curl; }
 command -v taskset >/dev/null 2>&1 || die "taskset (util-linux) is needed to pin wrk apart"
-[ "$(nproc)" -ge 2 ] || die "two cores needed: one for the servers, one for wrk"
+[ "$(getconf _NPROCESSORS_ONLN)" -ge 2 ] || die "two cores needed: one for the servers, one for wrk"
 
 if [ "$BUILD" -eq 1 ]; then
     log "Building vigie (release)"
@@ -196,7 +197,7 @@ measure() {
 
 {
     echo "# scripts/bench-replicas.sh, $(date -u +%Y-%m-%dT%H:%MZ)"
-    echo "# $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')); servers, HAProxy on CPU 0, wrk -t1 -c$CONNECTIONS -d$DURATION on CPU 1"
+    echo "# $(getconf _NPROCESSORS_ONLN) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')); servers, HAProxy on CPU 0, wrk -t1 -c$CONNECTIONS -d$DURATION on CPU 1"
     echo "# PostgreSQL $("$PSQL" -tA "$SERVER_URL" -c 'SHOW server_version'), $EVENTS demo events"
 } >"$REPORT"
 
