@@ -251,7 +251,7 @@ impl Deployment {
                 "[delivery]\ncommittees = \"committees.toml\"\nrules = \"rules.toml\"\n\
                  lease_seconds = 2\nbackoff_initial_ms = 100\nbackoff_max_ms = 500\n\
                  max_attempts = 200\npoll_interval_ms = 50\nengine_interval_seconds = 1\n\n\
-                 [cluster]\nlock_retry_ms = 200\nlock_check_ms = 100\nstream_poll_ms = 60000\n\n\
+                 [cluster]\nlock_retry_ms = 300\nlock_check_ms = 200\nstream_poll_ms = 60000\n\n\
                  [delivery.sms]\nprovider = \"webhook\"\nurl = \"http://{}/send\"\n\
                  timeout_seconds = 5\n\n\
                  [delivery.email]\nprovider = \"smtp\"\nhost = \"127.0.0.1\"\nport = {}\n\
