@@ -19,6 +19,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -177,7 +178,11 @@ async fn health(State(state): State<MetricsState>) -> Response {
         Ok(Ok(Ok(_)))
     );
     if healthy {
-        (StatusCode::OK, axum::Json(json!({ "status": "ok" }))).into_response()
+        let mut body = json!({ "status": "ok" });
+        if let Some(leader) = &state.app.leader {
+            body["leader"] = json!(leader.load(Ordering::SeqCst));
+        }
+        (StatusCode::OK, axum::Json(body)).into_response()
     } else {
         tracing::warn!("health check: the store does not answer");
         (
@@ -196,6 +201,19 @@ async fn metrics(State(state): State<MetricsState>) -> Result<Response, AppError
             .map_err(|error| AppError::internal("reading metrics", error))
     })
     .await?;
+    if let Some(leader) = &state.app.leader {
+        header_lines(
+            &mut body,
+            "vigie_leader",
+            "gauge",
+            "1 when this replica runs the warning engine and the dispatcher, else 0.",
+        );
+        let _ = writeln!(
+            body,
+            "vigie_leader {}",
+            u8::from(leader.load(Ordering::SeqCst))
+        );
+    }
     state.http.write(&mut body);
     let mut response = body.into_response();
     response.headers_mut().insert(

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use chrono::{DateTime, Utc};
 use vigie_domain::sms::CommuneDirectory;
@@ -69,6 +70,9 @@ pub struct AppState {
     /// The warning rules the engine runs, for the thresholds a zone's weekly series shows;
     /// `None`: no thresholds are shown.
     pub rules: Option<Arc<vigie_engine::RuleSet>>,
+    /// Whether this replica runs the engine and dispatcher, when the server says
+    /// (`vigie_leader` in `/metrics`, `leader` in `/healthz`).
+    pub leader: Option<Arc<AtomicBool>>,
 }
 
 impl AppState {
@@ -95,6 +99,7 @@ impl AppState {
             features,
             api_keys: None,
             rules: None,
+            leader: None,
         }
     }
 
@@ -110,6 +115,14 @@ impl AppState {
     pub fn with_api_keys(self, keys: Arc<dyn ApiKeys>) -> AppState {
         AppState {
             api_keys: Some(keys),
+            ..self
+        }
+    }
+
+    /// The same state reporting this replica's leadership from `leader`.
+    pub fn with_leader(self, leader: Arc<AtomicBool>) -> AppState {
+        AppState {
+            leader: Some(leader),
             ..self
         }
     }

@@ -196,6 +196,7 @@ fn fixture_with(features: Arc<FeatureCatalog>) -> Fixture {
         features,
         api_keys: None,
         rules: None,
+        leader: None,
     }
     .with_api_keys(Arc::new(FixedKeys(HashMap::from([(
         RESEARCHER_KEY,

@@ -64,6 +64,7 @@ fn app(config: IntakeConfig, clock: Clock, features: Arc<FeatureCatalog>) -> App
         features,
         api_keys: None,
         rules: None,
+        leader: None,
     }
     .with_api_keys(Arc::new(FixedKeys(HashMap::from([
         (KEY_ONE, Role::Researcher),

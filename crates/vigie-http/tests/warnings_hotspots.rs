@@ -49,6 +49,7 @@ impl Fixture {
             features: GEOGRAPHY.features.clone(),
             api_keys: None,
             rules: None,
+            leader: None,
         };
         Fixture {
             router: vigie_http::router(state),

@@ -95,6 +95,7 @@ fn state(store: Arc<dyn Store>, web_root: std::path::PathBuf) -> AppState {
         features: GEOGRAPHY.features.clone(),
         api_keys: None,
         rules: None,
+        leader: None,
     }
     .with_api_keys(Arc::new(FixedKeys(HashMap::from([
         (ANALYST_KEY, (Role::Analyst, "awa-analyste")),

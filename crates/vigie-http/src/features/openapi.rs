@@ -498,7 +498,12 @@ fn service_paths(paths: &mut Map<String, Value>, example_zone: Option<&str>) {
     );
     let health = |status: &str| {
         json!({ "type": "object", "required": ["status"],
-                "properties": { "status": { "type": "string", "enum": [status] } } })
+                "properties": {
+                    "status": { "type": "string", "enum": [status] },
+                    "leader": { "type": "boolean", "description":
+                        "Whether this replica runs the warning engine and the dispatcher \
+                         (`vigie serve` says; on PostgreSQL one replica at a time)." },
+                } })
     };
     paths.insert(
         "/healthz".into(),

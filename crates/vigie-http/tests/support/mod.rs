@@ -256,6 +256,7 @@ impl TestServer {
                     features: GEOGRAPHY.features.clone(),
                     api_keys: None,
                     rules: None,
+                    leader: None,
                 };
                 address_sender.send(address).unwrap();
                 let shutdown = async {
