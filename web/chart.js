@@ -12,7 +12,7 @@ const LEVEL_COLOURS = { vigilance: '#c9a400', alerte: '#e06c00', urgence: '#b000
 
 export function weeklyChart(weekly) {
   const weeks = weekly.weeks ?? [];
-  const thresholds = (weekly.thresholds ?? []).filter((rule) => rule.metric !== 'fatalities' || true);
+  const thresholds = weekly.thresholds ?? [];
   const innerWidth = WIDTH - MARGIN.left - MARGIN.right;
   const innerHeight = HEIGHT - MARGIN.top - MARGIN.bottom;
   const weeklyThreshold = (rule) =>

@@ -27,14 +27,15 @@ export const DATA_LAYERS = [
   'reports-points',
 ];
 
-const warningColour = [
+const levelColour = (property) => [
   'match',
-  ['get', 'warning_level'],
+  ['get', property],
   'urgence', LEVEL_COLOURS.urgence,
   'alerte', LEVEL_COLOURS.alerte,
   'vigilance', LEVEL_COLOURS.vigilance,
   '#ffffff',
 ];
+const warningColour = levelColour('warning_level');
 const countColour = ['step', ['get', 'count'], COUNT_COLOURS[0]];
 COUNT_STEPS.slice(1).forEach((step, index) => countColour.push(step, COUNT_COLOURS[index + 1]));
 
@@ -71,7 +72,7 @@ function style() {
       { id: 'lakes-fill', type: 'fill', source: 'lakes', paint: { 'fill-color': '#a9cbe0' } },
       { id: 'rivers-line', type: 'line', source: 'rivers', paint: { 'line-color': '#6ea7cf', 'line-width': 1.2 } },
       { id: 'borders-line', type: 'line', source: 'borders', paint: { 'line-color': '#55606a', 'line-width': 1.4, 'line-dasharray': [3, 2] } },
-      { id: 'warning-zones-line', type: 'line', source: 'warning-zones', paint: { 'line-color': warningColour, 'line-width': 2.5 } },
+      { id: 'warning-zones-line', type: 'line', source: 'warning-zones', paint: { 'line-color': levelColour('level'), 'line-width': 2.5 } },
       { id: 'corridors-fill', type: 'fill', source: 'corridors', paint: { 'fill-color': '#7c3aed', 'fill-opacity': 0.08 } },
       // Dashed: the routes are reconstructions, not surveyed corridors.
       { id: 'corridors-line', type: 'line', source: 'corridors', paint: { 'line-color': '#7c3aed', 'line-width': 1.2, 'line-dasharray': [2, 2] } },
