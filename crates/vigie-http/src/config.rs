@@ -1,6 +1,7 @@
 //! What the intake needs to know about the deployment: the gateways' secrets and the limits.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use subtle::ConstantTimeEq;
@@ -134,6 +135,9 @@ pub struct IntakeConfig {
     /// Per-key and per-address rate limits (on by default; see `rate_limit.rs` for which
     /// routes).
     pub rate_limit: RateLimitConfig,
+    /// The web map's folder (default `web`, relative to the working directory): `/` answers
+    /// browsers its `index.html`, `/web/{path}` its files (see `web.rs`).
+    pub web_root: PathBuf,
 }
 
 impl Default for IntakeConfig {
@@ -148,6 +152,7 @@ impl Default for IntakeConfig {
             receipts: ReceiptsConfig::default(),
             cap: CapConfig::default(),
             rate_limit: RateLimitConfig::default(),
+            web_root: PathBuf::from("web"),
         }
     }
 }

@@ -143,6 +143,24 @@ fn off_the_runtime<T: Send>(call: impl FnOnce() -> T + Send) -> T {
 }
 
 impl ApiKeys for StoreApiKeys {
+    /// Read from the store every time (reviews are rare; names are not cached).
+    fn name_of(&self, token: &str) -> Option<String> {
+        if !is_api_key(token) {
+            return None;
+        }
+        let hash = api_key_sha256(token);
+        match off_the_runtime(|| self.store.api_key_by_hash(&hash)) {
+            Ok(Some(key)) if key.is_live() && bool::from(key.secret_sha256.ct_eq(&hash)) => {
+                Some(key.name)
+            }
+            Ok(_) => None,
+            Err(error) => {
+                tracing::warn!(%error, "cannot look up an api key");
+                None
+            }
+        }
+    }
+
     fn role_of(&self, token: &str) -> Option<Role> {
         if !is_api_key(token) {
             return None;

@@ -15,6 +15,7 @@
 //! | `POST /webhooks/receipts/{africastalking/{token},twilio,webhook}` | delivery receipts from the SMS gateways (see [`receipts`]) | no |
 //! | `GET /api/stream` | the live stream: Server-Sent Events, or JSON pages with `poll=true` (see `live.rs`) | yes |
 //! | `GET /api/keys` | the API keys (never their secrets), admin role (see [`StoreApiKeys`]) | yes |
+//! | `GET /` (browsers), `GET /web/{*path}`, `GET /basemap/{name}.geojson` | the analyst's web map, its files and basemap (see `web.rs`) | `/` only |
 //! | `GET /healthz` | store reachable | no |
 //! | `GET /metrics` | Prometheus text format (see `metrics.rs`) | yes |
 //!
@@ -50,6 +51,7 @@ mod metrics;
 mod rate_limit;
 pub mod receipts;
 mod state;
+mod web;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -116,6 +118,7 @@ pub fn router_with_stream(state: AppState, stream: StreamSettings) -> Router {
         .merge(keys::routes())
         .merge(live::routes(state.clone(), hub))
         .merge(metrics::routes(state.clone(), http_metrics.clone()))
+        .merge(web::routes().layer(axum::middleware::from_fn(caching::conditional_get)))
         .fallback(|| async { AppError::not_found() })
         .layer(caching::compression())
         // Outside the compression, so that it sees which coding was applied.

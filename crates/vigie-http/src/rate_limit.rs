@@ -6,6 +6,8 @@
 //! arrive from a handful of gateway addresses that relay many monitors at once, and a
 //! community report or a delivery receipt must never wait behind anonymous API traffic; they
 //! take nothing from any bucket. A load balancer's health check must not be refused either.
+//! Nor are the web map's static files (`/web/…`, `/basemap/…`): cheap to serve, they would
+//! otherwise spend a browser's burst on one page load, leaving none for the map's API calls.
 //! The web report form (`/api/reports`) is public and is limited like the API.
 //!
 //! Which bucket: a request carrying a live key (`Authorization: Bearer …`, resolved by the
@@ -389,7 +391,10 @@ fn bucket_address(address: IpAddr) -> IpAddr {
 
 /// Whether requests to `path` are limited (see the module documentation).
 pub(crate) fn is_limited(path: &str) -> bool {
-    !(path.starts_with("/webhooks/") || path == "/healthz")
+    !(path.starts_with("/webhooks/")
+        || path == "/healthz"
+        || path.starts_with("/web/")
+        || path.starts_with("/basemap/"))
 }
 
 /// The middleware: a token from the request's bucket, or 429 with `Retry-After`.
@@ -618,8 +623,10 @@ mod tests {
     }
 
     #[test]
-    fn only_webhooks_and_the_health_check_are_exempt() {
+    fn only_webhooks_the_health_check_and_static_files_are_exempt() {
         assert!(!is_limited("/webhooks/sms/twilio"));
+        assert!(!is_limited("/web/app.js"));
+        assert!(!is_limited("/basemap/rivers.geojson"));
         assert!(!is_limited("/webhooks/receipts/twilio"));
         assert!(!is_limited("/healthz"));
         for path in [

@@ -66,6 +66,9 @@ pub struct AppState {
     /// Resolves API keys; `None` until a key store is wired in, and then every keyed
     /// collection answers 401.
     pub api_keys: Option<Arc<dyn ApiKeys>>,
+    /// The warning rules the engine runs, for the thresholds a zone's weekly series shows;
+    /// `None`: no thresholds are shown.
+    pub rules: Option<Arc<vigie_engine::RuleSet>>,
 }
 
 impl AppState {
@@ -91,6 +94,15 @@ impl AppState {
             clock: Clock::system(),
             features,
             api_keys: None,
+            rules: None,
+        }
+    }
+
+    /// The same state showing the thresholds of `rules` (the engine's rule set).
+    pub fn with_rules(self, rules: Arc<vigie_engine::RuleSet>) -> AppState {
+        AppState {
+            rules: Some(rules),
+            ..self
         }
     }
 

@@ -195,6 +195,7 @@ fn fixture_with(features: Arc<FeatureCatalog>) -> Fixture {
         clock: Clock::fixed(Utc.with_ymd_and_hms(2024, 7, 15, 12, 0, 0).unwrap()),
         features,
         api_keys: None,
+        rules: None,
     }
     .with_api_keys(Arc::new(FixedKeys(HashMap::from([(
         RESEARCHER_KEY,

@@ -63,6 +63,7 @@ fn app(config: IntakeConfig, clock: Clock, features: Arc<FeatureCatalog>) -> App
         clock,
         features,
         api_keys: None,
+        rules: None,
     }
     .with_api_keys(Arc::new(FixedKeys(HashMap::from([
         (KEY_ONE, Role::Researcher),

@@ -48,6 +48,7 @@ impl Fixture {
             clock: Clock::fixed(Utc.with_ymd_and_hms(2024, 7, 15, 12, 0, 0).unwrap()),
             features: GEOGRAPHY.features.clone(),
             api_keys: None,
+            rules: None,
         };
         Fixture {
             router: vigie_http::router(state),

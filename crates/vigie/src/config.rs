@@ -291,6 +291,14 @@ pub struct ServerConfig {
     /// Per-client request rates.
     #[serde(default)]
     pub rate_limit: RateLimitSettings,
+    /// The web map's folder (`index.html`, `app.js`, `node_modules/` after
+    /// `npm ci --prefix web`); relative paths are from the working directory.
+    #[serde(default = "default_web_root")]
+    pub web_root: PathBuf,
+}
+
+fn default_web_root() -> PathBuf {
+    PathBuf::from("web")
 }
 
 fn default_bind() -> String {
@@ -308,6 +316,7 @@ impl Default for ServerConfig {
             request_timeout_seconds: default_request_timeout_seconds(),
             trusted_proxies: Vec::new(),
             rate_limit: RateLimitSettings::default(),
+            web_root: default_web_root(),
         }
     }
 }

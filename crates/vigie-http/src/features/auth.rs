@@ -19,6 +19,13 @@ pub use vigie_domain::ApiRole as Role;
 pub trait ApiKeys: Send + Sync {
     /// The role of the key `token` (the text after `Bearer `), if it is a live key.
     fn role_of(&self, token: &str) -> Option<Role>;
+
+    /// The name of the live key `token` (who holds it), recorded with what its holder does
+    /// (an analyst's review). `None` by default: the caller then records the role instead.
+    fn name_of(&self, token: &str) -> Option<String> {
+        let _ = token;
+        None
+    }
 }
 
 /// The bearer token of a request, if it sent one in the `Authorization` header.

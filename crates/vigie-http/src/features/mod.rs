@@ -207,7 +207,15 @@ fn link(href: String, rel: &str, media_type: &str, title: &str) -> Value {
     json!({ "href": href, "rel": rel, "type": media_type, "title": title })
 }
 
-async fn landing(headers: HeaderMap, RawQuery(raw): RawQuery) -> Result<Response, AppError> {
+async fn landing(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, AppError> {
+    // A browser gets the web map; its query (if any) is the app's.
+    if crate::web::prefers_html(&headers) {
+        return Ok(crate::web::index_page(&state).await);
+    }
     check_metadata_query(raw.as_deref())?;
     let base = base_url(&headers);
     let body = json!({
@@ -222,7 +230,10 @@ async fn landing(headers: HeaderMap, RawQuery(raw): RawQuery) -> Result<Response
             link(format!("{base}/collections"), "data", JSON, "The collections"),
         ],
     });
-    Ok(json_response(&body, JSON))
+    let mut response = json_response(&body, JSON);
+    // The same URL answers browsers the web map.
+    add_vary(response.headers_mut(), "accept");
+    Ok(response)
 }
 
 async fn conformance(RawQuery(raw): RawQuery) -> Result<Response, AppError> {

@@ -255,6 +255,7 @@ impl TestServer {
                     clock: Clock::system(),
                     features: GEOGRAPHY.features.clone(),
                     api_keys: None,
+                    rules: None,
                 };
                 address_sender.send(address).unwrap();
                 let shutdown = async {

@@ -75,6 +75,7 @@ fn intake_config(context: &Context) -> anyhow::Result<IntakeConfig> {
             context.config.server.request_timeout_seconds,
         ),
         rate_limit: context.config.server.rate_limit()?,
+        web_root: context.config.server.web_root.clone(),
         ..IntakeConfig::default()
     };
     config.validate().context("[intake] configuration")?;
