@@ -733,6 +733,7 @@ function renderWarnings() {
         class: `level-${properties.level}`,
         'data-episode': properties.episode,
         'data-zone': properties.zone,
+        'data-zone-name': properties.zone_name,
         onclick: () => selectWarning(warning),
         onkeydown: (event) => moveFocus(event, index),
       }, t('warning_item', {
