@@ -70,9 +70,9 @@ export async function roleOf(key) {
   if (reports.status === 401) return null;
   const events = await fetch('/collections/events/items?limit=1', { headers: headers(key) });
   if (!events.ok) return null;
-  // Analysts read reports in full; researchers read them coarsened. Only the review route
-  // tells them apart for sure, so the page offers the queue when reports answer at all and
-  // lets the server refuse a researcher's decision (403).
+  // Researchers read reports too (coarsened) and only the review route tells the roles
+  // apart, so the page offers the queue when reports answer and turns it off when the
+  // server refuses a decision (403).
   return reports.ok ? 'analyst' : 'researcher';
 }
 

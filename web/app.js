@@ -673,7 +673,7 @@ function renderLegend() {
 function keyForm() {
   if (state.key) {
     return el('div', {},
-      el('p', { id: 'key-state' }, t('key_active', { role: state.role })),
+      el('p', { id: 'key-state' }, t('key_active', { role: t(`role_${state.role}`) })),
       el('button', { type: 'button', onclick: forgetKey }, t('key_forget')));
   }
   return el('form', { id: 'key-form', onsubmit: onKeySubmit },
@@ -861,6 +861,11 @@ async function review(report, decision) {
     state.reports = state.reports.filter((known) => known.id !== report.id);
     announce(t('review_done', { id: report.id, decision: t(`decision_${decision}`) }));
     if (decision === 'verified') await loadKeyedData();
+  } else if (answer.status === 403) {
+    // A researcher's key reads reports but may not decide: no queue for it.
+    state.role = 'researcher';
+    announce(t('review_forbidden'));
+    renderControls();
   } else if (answer.status === 409) {
     state.reports = state.reports.filter((known) => known.id !== report.id);
     announce(t('review_conflict', { id: report.id }));

@@ -279,6 +279,37 @@ describe('the analyst web map', () => {
     assertNoConsoleErrors();
   });
 
+  test('when the stream cannot stay open, the page polls and still shows new reports', async () => {
+    const polling = await browser.context.newPage();
+    const errors = [];
+    polling.on('pageerror', (error) => errors.push(error.message));
+    polling.on('console', (message) => {
+      // The refused stream requests are logged by the browser: those are the test's doing.
+      if (message.type() === 'error' && !message.text().includes('ERR_FAILED')) errors.push(message.text());
+    });
+    // Every streaming request fails (a proxy that cuts long connections); polling passes.
+    await polling.route(/\/api\/stream(?!\?poll=true)/, (route) => route.abort('failed'));
+    try {
+      await polling.goto(BASE);
+      await polling.waitForFunction(() => window.__vigie && window.__vigie.ready);
+      await polling.evaluate(() => window.__vigie.ready);
+      await polling.fill('#key-input', KEY);
+      await polling.click('#key-form button[type="submit"]');
+      await polling.waitForFunction(() => document.getElementById('live-state').dataset.state === 'polling', null, { timeout: 15_000 });
+      assert.equal(await polling.textContent('#live-state'), 'Interrogation périodique');
+      const sent = await api('/api/reports', {
+        method: 'POST',
+        body: { commune: 'ML050303', event_type: 'attaque', fatalities: 1, client_id: `web-poll-${Date.now()}` },
+      });
+      assert.equal(sent.status, 201, JSON.stringify(sent.body));
+      // One polling period (5 s) and the fetch of the report.
+      await polling.waitForSelector(`#queue-list li[data-report="${sent.body.id}"]`, { timeout: 10_000 });
+      assert.deepEqual(errors, []);
+    } finally {
+      await polling.close();
+    }
+  });
+
   test('switches to English and back', async () => {
     await page.click('#language');
     assert.equal(await page.getAttribute('html', 'lang'), 'en');
