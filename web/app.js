@@ -314,6 +314,8 @@ function startLive() {
     onState: (liveState) => {
       state.liveState = liveState;
       renderLiveState();
+      // Connected, or a poll answered: what the page shows is current as of now.
+      if (liveState === 'open' || liveState === 'polling') touch();
     },
     onMessage: (kind, message) => {
       onLiveMessage(kind, message).catch(() => setLiveOffline());
