@@ -28,6 +28,7 @@ pub use engine::{
 pub use error::RulesError;
 pub use incident::Incident;
 pub use rules::{
-    DEFAULT_RULES_TOML, Rule, RuleKind, RuleSet, SourceKind, SourceWeights, WarningLevel,
+    DEFAULT_RULES_TOML, EnterThreshold, Measure, Rule, RuleKind, RuleSet, SourceKind,
+    SourceWeights, WarningLevel,
 };
 pub use zones::{ZoneEntry, ZoneTable};

@@ -285,11 +285,92 @@ impl Rule {
         }
     }
 
+    /// What each warning level needs to open in a zone of `zone_level` (its `by_zone_level`
+    /// thresholds when it has some), lowest level first, one entry per measure. For
+    /// display: a chart draws them over the zone's series. Exit thresholds are left out.
+    pub fn enter_thresholds(&self, zone_level: ZoneLevel) -> Vec<EnterThreshold> {
+        let thresholds = self.thresholds_for(zone_level);
+        let mut entries = Vec::new();
+        for level in WarningLevel::ALL {
+            let Some(level_thresholds) = thresholds.level(level) else {
+                continue;
+            };
+            let enter = &level_thresholds.enter;
+            let measures = [
+                (
+                    Measure::Events,
+                    enter.min_weight_milli.map(|milli| milli as f64 / 1000.0),
+                ),
+                (Measure::Fatalities, enter.min_fatalities.map(|n| n as f64)),
+                (Measure::Days, enter.min_days.map(f64::from)),
+                (Measure::Ratio, enter.min_ratio),
+                (Measure::PValue, enter.max_log_p.map(f64::exp)),
+                (Measure::Z, enter.min_z),
+            ];
+            entries.extend(measures.into_iter().filter_map(|(measure, value)| {
+                value.map(|value| EnterThreshold {
+                    level,
+                    measure,
+                    value,
+                })
+            }));
+        }
+        entries
+    }
+
     pub(crate) fn thresholds_for(&self, zone_level: ZoneLevel) -> &Thresholds {
         self.by_zone_level
             .get(&zone_level)
             .unwrap_or(&self.thresholds)
     }
+}
+
+/// A measure a rule's condition compares with its threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Measure {
+    /// Weighted events in the window.
+    Events,
+    /// Fatalities in the window.
+    Fatalities,
+    /// Distinct days with an event in the window.
+    Days,
+    /// Surge ratio (`acled_surge`), at least.
+    Ratio,
+    /// Poisson p-value, at most.
+    PValue,
+    /// z-score, at least.
+    Z,
+}
+
+impl Measure {
+    /// The name the rules file uses (`events`, `fatalities`, `days`, `ratio`, `p_value`, `z`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Measure::Events => "events",
+            Measure::Fatalities => "fatalities",
+            Measure::Days => "days",
+            Measure::Ratio => "ratio",
+            Measure::PValue => "p_value",
+            Measure::Z => "z",
+        }
+    }
+
+    /// Whether the measure is a statistic of the window against the zone's own past (the
+    /// surge kinds) rather than a count of the window.
+    pub fn is_statistic(self) -> bool {
+        matches!(self, Measure::Ratio | Measure::PValue | Measure::Z)
+    }
+}
+
+/// One threshold a level needs to open (see [`Rule::enter_thresholds`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EnterThreshold {
+    /// The level it opens.
+    pub level: WarningLevel,
+    /// What is measured.
+    pub measure: Measure,
+    /// The threshold: at least this, or for [`Measure::PValue`] at most this.
+    pub value: f64,
 }
 
 /// A validated set of rules, in file order (which is also the order of their output).
@@ -998,5 +1079,51 @@ mod tests {
             "{MINIMAL}\n[rule.by_zone_level.region]\nvigilance = {{ enter = {{ events = 6 }} }}"
         ));
         assert!(message.contains("by_zone_level.region"), "{message}");
+    }
+
+    #[test]
+    fn enter_thresholds_read_per_zone_level_with_their_overrides() {
+        let rules = RuleSet::defaults();
+        let find = |id: &str| rules.rules().iter().find(|rule| rule.id() == id).unwrap();
+        let civils = find("civils");
+        let commune = civils.enter_thresholds(ZoneLevel::Commune);
+        let pick = |entries: &[EnterThreshold], level, measure| {
+            entries
+                .iter()
+                .find(|entry| entry.level == level && entry.measure == measure)
+                .map(|entry| entry.value)
+        };
+        assert_eq!(
+            pick(&commune, WarningLevel::Vigilance, Measure::Events),
+            Some(3.0)
+        );
+        assert_eq!(
+            pick(&commune, WarningLevel::Vigilance, Measure::Days),
+            Some(3.0)
+        );
+        assert_eq!(
+            pick(&commune, WarningLevel::Urgence, Measure::Events),
+            Some(8.0)
+        );
+        assert_eq!(
+            pick(&commune, WarningLevel::Vigilance, Measure::Fatalities),
+            None
+        );
+        assert_eq!(commune.len(), 6, "three levels, two measures each");
+        let cercle = civils.enter_thresholds(ZoneLevel::Cercle);
+        assert_eq!(
+            pick(&cercle, WarningLevel::Vigilance, Measure::Events),
+            Some(6.0)
+        );
+        let morts = find("morts").enter_thresholds(ZoneLevel::Commune);
+        assert_eq!(
+            pick(&morts, WarningLevel::Alerte, Measure::Fatalities),
+            Some(10.0)
+        );
+        assert_eq!(morts[0].level, WarningLevel::Alerte, "no vigilance level");
+        let poisson = find("pic-poisson").enter_thresholds(ZoneLevel::Commune);
+        let p = pick(&poisson, WarningLevel::Vigilance, Measure::PValue).unwrap();
+        assert!((p - 0.01).abs() < 1e-12, "{p}");
+        assert!(Measure::PValue.is_statistic() && !Measure::Events.is_statistic());
     }
 }

@@ -58,6 +58,11 @@ impl AppError {
             .with_extra(json!({ "parameter": parameter }))
     }
 
+    /// 409: the request contradicts the resource's current state (a report already decided).
+    pub fn conflict(detail: impl Into<String>) -> AppError {
+        AppError::problem(StatusCode::CONFLICT, "conflict", detail)
+    }
+
     /// 401: the resource needs an API key the request did not prove.
     pub fn unauthorized(detail: impl Into<String>) -> AppError {
         AppError::problem(StatusCode::UNAUTHORIZED, "unauthorized", detail)

@@ -27,8 +27,10 @@ mod openapi;
 mod params;
 mod render;
 mod reports;
+mod review;
 mod stats;
 mod warnings;
+mod weekly;
 mod zones;
 
 use axum::extract::{Path, RawQuery, State};
@@ -151,9 +153,16 @@ pub static ROUTES: [Route; 7] = [
 
 /// The routes, ready to merge into the application router.
 pub(crate) fn routes() -> axum::Router<AppState> {
-    ROUTES.iter().fold(axum::Router::new(), |router, route| {
-        router.route(route.path, (route.handler)())
-    })
+    ROUTES
+        .iter()
+        .fold(axum::Router::new(), |router, route| {
+            router.route(route.path, (route.handler)())
+        })
+        .route("/api/zones/{zoneId}/weekly", get(weekly::zone_weekly))
+        .route(
+            "/api/reports/{reportId}/review",
+            axum::routing::post(review::review_report),
+        )
 }
 
 /// The API's base URL as the client addressed it: `http://` and the Host header (checked to be

@@ -189,6 +189,12 @@ impl ReportsCollection {
         }
     }
 
+    /// `report` as this collection shows it, whatever its status (a rejected report is
+    /// shown only to the analyst who just rejected it).
+    pub(crate) fn public_feature(&self, report: Report) -> Feature {
+        ReportsCollection::feature(&self.coarsen(report))
+    }
+
     /// Every publishable report, by increasing id.
     fn publishable(&self, state: &AppState) -> Result<Vec<Coarsened>, AppError> {
         // The port reads reports newest first without a cursor; community reports are few

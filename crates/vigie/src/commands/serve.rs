@@ -111,7 +111,8 @@ pub fn run(args: ServeArgs, context: &Context) -> anyhow::Result<ExitCode> {
         Arc::new(protector),
         intake,
     )
-    .with_api_keys(Arc::new(vigie_http::StoreApiKeys::new(store.clone())));
+    .with_api_keys(Arc::new(vigie_http::StoreApiKeys::new(store.clone())))
+    .with_rules(Arc::new(pipeline.rules.clone()));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
