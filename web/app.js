@@ -111,7 +111,12 @@ function loadMapLibre() {
 }
 
 async function createTheMap() {
-  const map = createMap($('map'), t('attribution'));
+  const map = createMap($('map'), t('attribution'), {
+    closePopup: t('map_close_popup'),
+    zoomIn: t('map_zoom_in'),
+    zoomOut: t('map_zoom_out'),
+    attribution: t('map_attribution'),
+  });
   state.map = map;
   window.__vigie.map = map;
   await new Promise((resolve) => map.once('load', resolve));

@@ -15,8 +15,10 @@ export function weeklyChart(weekly) {
   const thresholds = weekly.thresholds ?? [];
   const innerWidth = WIDTH - MARGIN.left - MARGIN.right;
   const innerHeight = HEIGHT - MARGIN.top - MARGIN.bottom;
+  // Only counts of events or fatalities share the bars' scale; a threshold on days with
+  // events (or a surge rule, which has no fixed value) is listed under the chart instead.
   const weeklyThreshold = (rule) =>
-    typeof rule.value === 'number' && rule.window_days > 0 ? (rule.value * 7) / rule.window_days : null;
+    drawable(rule) ? (rule.value * 7) / rule.window_days : null;
   const maxEvents = Math.max(1, ...weeks.map((week) => week.events));
   const maxFatalities = Math.max(1, ...weeks.map((week) => week.fatalities));
   const eventScale = Math.max(
@@ -97,6 +99,11 @@ export function weeklyChart(weekly) {
   return svg;
 }
 
+/** Whether a rule's threshold is drawn on the chart. */
+export function drawable(rule) {
+  return typeof rule.value === 'number' && rule.window_days > 0 && (rule.metric === 'events' || rule.metric === 'fatalities');
+}
+
 export function thresholdLabel(rule) {
   if (typeof rule.value !== 'number') {
     return t('chart_surge', { rule: rule.rule, level: levelLabel(rule.level) });
@@ -105,6 +112,7 @@ export function thresholdLabel(rule) {
     rule: rule.rule,
     level: levelLabel(rule.level),
     value: formatNumber(rule.value),
+    metric: t(`metric_${rule.metric}`),
     days: rule.window_days,
   });
 }

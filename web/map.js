@@ -104,9 +104,16 @@ function style() {
   };
 }
 
-export function createMap(container, attribution) {
+/** `labels`: the controls' texts in the page's language (MapLibre's own are English). */
+export function createMap(container, attribution, labels) {
   const map = new maplibregl.Map({
     container,
+    locale: {
+      'Popup.Close': labels.closePopup,
+      'NavigationControl.ZoomIn': labels.zoomIn,
+      'NavigationControl.ZoomOut': labels.zoomOut,
+      'AttributionControl.ToggleAttribution': labels.attribution,
+    },
     style: style(),
     bounds: MALI_BOUNDS,
     fitBoundsOptions: { padding: 10 },

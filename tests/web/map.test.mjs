@@ -135,6 +135,16 @@ describe('the analyst web map', () => {
     assert.ok(text.includes(warning.zone_name), `popup: ${text}`);
     assert.ok(text.includes(`Alerte ouverte : ${levelFr}, règle ${warning.rule}`), `popup: ${text}`);
     assert.match(text, /Ouvrir la fiche/);
+    // Its panel lists the open episode among its episodes.
+    await popup.getByRole('button', { name: 'Ouvrir la fiche' }).click();
+    assert.equal(await popup.locator('.maplibregl-popup-close-button').getAttribute('aria-label'), 'Fermer la bulle');
+    const panel = page.locator('#commune-panel');
+    await panel.locator('ul.episodes li').first().waitFor({ timeout: 5000 });
+    const weekly = await api(`/api/zones/${warning.zone}/weekly?weeks=52`);
+    assert.equal(await panel.locator('ul.episodes li').count(), weekly.body.episodes.length);
+    assert.ok(weekly.body.episodes.some((episode) => episode.id === warning.episode && episode.status === 'open'),
+      JSON.stringify(weekly.body.episodes));
+    assert.ok(await panel.locator('ul.episodes li[data-status="open"]').count() >= 1);
     assertNoConsoleErrors();
   });
 
@@ -154,11 +164,21 @@ describe('the analyst web map', () => {
     const weekly = await api('/api/zones/ML050303/weekly?weeks=52');
     assert.equal(weekly.status, 200);
     assert.equal(await panel.locator('svg.weekly-chart rect.bar').count(), weekly.body.weeks.length);
-    const drawn = weekly.body.thresholds.filter((rule) => typeof rule.value === 'number').length;
+    // Drawn: the fixed thresholds on counts of events or fatalities.
+    const drawn = weekly.body.thresholds
+      .filter((rule) => typeof rule.value === 'number' && ['events', 'fatalities'].includes(rule.metric)).length;
+    assert.ok(drawn > 0, 'the default rules have count thresholds');
     assert.equal(await panel.locator('svg.weekly-chart line.threshold').count(), drawn);
-    assert.equal(await panel.locator('ul.episodes li').count(), weekly.body.episodes.length);
+    assert.equal(await panel.locator('ul.thresholds li').count(), weekly.body.thresholds.length);
+    assert.match(await panel.textContent(), /seuil civils \(Vigilance\) : 3 événements en 28 j/);
+    if (weekly.body.episodes.length) {
+      assert.equal(await panel.locator('ul.episodes li').count(), weekly.body.episodes.length);
+    } else {
+      assert.match(await panel.textContent(), /Aucun épisode/);
+    }
     assert.match(await panel.textContent(), /Commune : Diallassagou/);
     assert.equal(await panel.locator('a[href*="f=csv"]').count(), 1);
+    await panel.screenshot({ path: path.join(ARTIFACTS, 'commune-panel.png') });
     assertNoConsoleErrors();
   });
 
