@@ -234,6 +234,62 @@ describe('the analyst web map', () => {
     assertNoConsoleErrors();
   });
 
+  test('clusters sum their fatalities; type filters, colour modes and the heatmap switch', async () => {
+    await mapIdle(page);
+    // Every cluster's fatalities are the sum over its events (clusterProperties).
+    const clusters = await page.evaluate(async () => {
+      const { map } = window.__vigie;
+      const source = map.getSource('events');
+      const seen = new Map();
+      for (const feature of map.queryRenderedFeatures({ layers: ['events-clusters'] })) {
+        seen.set(feature.properties.cluster_id, feature.properties);
+      }
+      const checked = [];
+      for (const [id, properties] of [...seen].slice(0, 5)) {
+        const leaves = await source.getClusterLeaves(id, Infinity, 0);
+        checked.push({
+          count: properties.point_count,
+          leaves: leaves.length,
+          fatalities: properties.fatalities,
+          sum: leaves.reduce((total, leaf) => total + leaf.properties.fatalities, 0),
+        });
+      }
+      return checked;
+    });
+    assert.ok(clusters.length > 0, 'the map draws clusters');
+    for (const cluster of clusters) {
+      assert.equal(cluster.leaves, cluster.count);
+      assert.equal(cluster.fatalities, cluster.sum);
+    }
+    // Unticking an event type removes exactly its events.
+    const from = await page.inputValue('#time-from');
+    const to = await page.inputValue('#time-to');
+    const events = await allFeatures(`/collections/events/items?limit=10000&datetime=${from}/${to}`, KEY);
+    const type = events[0].properties.event_type;
+    const others = events.filter((event) => event.properties.event_type !== type).length;
+    await page.locator(`input[data-event-type="${type}"]`).uncheck();
+    await mapIdle(page);
+    assert.equal(await page.evaluate(() => window.__vigie.renderedEventCount()), others);
+    await page.locator(`input[data-event-type="${type}"]`).check();
+    await mapIdle(page);
+    assert.equal(await page.evaluate(() => window.__vigie.renderedEventCount()), events.length);
+    // Communes by event count, then back to warning levels.
+    const fill = () => page.evaluate(() => JSON.stringify(window.__vigie.map.getPaintProperty('communes-fill', 'fill-color')));
+    assert.match(await fill(), /warning_level/);
+    await page.locator('input[name="colour-by"][value="count"]').check();
+    assert.match(await fill(), /"count"/);
+    assert.match(await page.textContent('#legend'), /événements sur la période/);
+    await page.locator('input[name="colour-by"][value="warning"]').check();
+    assert.match(await fill(), /warning_level/);
+    // The heatmap is off until asked for.
+    const heat = () => page.evaluate(() => window.__vigie.map.getLayoutProperty('events-heat', 'visibility'));
+    assert.equal(await heat(), 'none');
+    await page.locator('input[data-layer="layer_heatmap"]').check();
+    assert.equal(await heat(), 'visible');
+    await page.locator('input[data-layer="layer_heatmap"]').uncheck();
+    assertNoConsoleErrors();
+  });
+
   test('a report sent through the API appears on the map and in the queue within 2 seconds', async () => {
     await page.waitForFunction(() => document.getElementById('live-state').dataset.state === 'open', null, { timeout: 10_000 });
     const sent = await api('/api/reports', {
