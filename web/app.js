@@ -241,7 +241,7 @@ function communeFeatures() {
 function pushAllToMap() {
   const map = state.map;
   if (!map) return;
-  map.getSource('communes').setData({ type: 'FeatureCollection', features: communeFeatures() });
+  // The communes are set by pushEventsToMap: their counts follow the events shown.
   map.getSource('corridors').setData({ type: 'FeatureCollection', features: state.corridors ?? [] });
   map.getSource('warning-zones').setData({
     type: 'FeatureCollection',
@@ -358,6 +358,7 @@ async function onLiveMessage(kind, message) {
     renderAll();
     pushAllToMap();
   }
+  if (state.mode === 'table') renderTables(hasWebGL2() ? 'no_maplibre' : 'no_webgl');
   touch();
 }
 
