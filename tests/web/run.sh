@@ -79,7 +79,7 @@ VIGIE_WEB_BASE="$base" \
     VIGIE_WEB_WORK="$work" \
     VIGIE_WEB_ARTIFACTS="$artifacts" \
     VIGIE_TEST_CHROMIUM="$chromium" \
-    node --test --test-concurrency=1 tests/web/*.test.mjs
+    node --test tests/web/*.test.mjs
 
 if grep -q 'request failed' "$work/serve.log"; then
     log "the server logged internal errors:"
