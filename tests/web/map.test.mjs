@@ -445,4 +445,24 @@ describe('without WebGL', () => {
       await browser.close();
     }
   });
+
+  test('without MapLibre installed, the page says how to install it and shows the tables', async () => {
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.context.newPage();
+      const errors = [];
+      page.on('pageerror', (error) => errors.push(error.message));
+      // A server whose web/node_modules is missing answers 404 for MapLibre's files.
+      await page.route(/maplibre-gl\.(js|css)$/, (route) => route.fulfill({ status: 404, body: 'not found' }));
+      await page.goto(BASE);
+      await page.waitForFunction(() => window.__vigie && window.__vigie.ready);
+      await page.evaluate(() => window.__vigie.ready);
+      assert.equal(await page.evaluate(() => window.__vigie.mode), 'table');
+      assert.match(await page.textContent('#table-notice'), /npm ci --prefix web/);
+      assert.equal(await page.locator('#table-communes tbody tr').count(), 701);
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+    }
+  });
 });
