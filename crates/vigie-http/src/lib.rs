@@ -71,7 +71,7 @@ pub use config::{
     SmsSyncConfig, TwilioConfig, WebhookReceiptsConfig,
 };
 pub use error::AppError;
-pub use features::{ApiKeys, FeatureCatalog, Role};
+pub use features::{ApiKeys, FeatureCatalog, HotspotPublisher, Role};
 pub use keys::StoreApiKeys;
 pub use live::{LiveHub, StreamSettings};
 pub use metrics::HttpMetrics;

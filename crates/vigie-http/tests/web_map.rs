@@ -280,6 +280,12 @@ async fn web_files_are_served_with_their_types_tags_and_compression() {
         .await;
     assert_eq!(style.status, StatusCode::OK);
     assert_eq!(style.header("content-type"), "text/css; charset=utf-8");
+    let page = fixture.get("/web/index.html", &[]).await;
+    assert_eq!(page.header("content-type"), "text/html; charset=utf-8");
+    assert!(
+        page.header("content-security-policy")
+            .contains("default-src 'self'")
+    );
     let image = fixture.get("/web/logo.svg", &[]).await;
     assert_eq!(image.header("content-type"), "image/svg+xml");
     // Static files do not draw on the client's rate-limit bucket (see rate_limit.rs), and
@@ -891,5 +897,115 @@ async fn an_admin_rejects_and_the_report_leaves_the_collection() {
         item.status,
         StatusCode::NOT_FOUND,
         "rejected reports are not served"
+    );
+}
+
+#[tokio::test]
+async fn the_api_document_describes_the_new_routes_and_not_the_static_ones() {
+    let fixture = fixture();
+    let document = fixture.get("/api", &[]).await.json();
+    let paths = document["paths"].as_object().unwrap();
+    let weekly = &paths["/api/zones/{zoneId}/weekly"]["get"];
+    for status in ["200", "400", "404"] {
+        assert!(weekly["responses"].get(status).is_some(), "weekly {status}");
+    }
+    // A real zone as the example, so that generated requests reach one.
+    let example = weekly["parameters"][0]["example"].as_str().unwrap();
+    let series = fixture
+        .get(&format!("/api/zones/{example}/weekly"), &[])
+        .await;
+    assert_eq!(series.status, StatusCode::OK);
+    let review = &paths["/api/reports/{reportId}/review"]["post"];
+    for status in ["200", "400", "401", "403", "404", "409"] {
+        assert!(review["responses"].get(status).is_some(), "review {status}");
+    }
+    assert_eq!(review["security"], json!([{ "apiKey": [] }]));
+    let feature = review["responses"]["200"]["content"]["application/geo+json"]["schema"]["$ref"]
+        .as_str()
+        .unwrap();
+    let name = feature.rsplit('/').next().unwrap();
+    assert!(
+        document["components"]["schemas"].get(name).is_some(),
+        "{feature}"
+    );
+    assert!(
+        paths
+            .keys()
+            .all(|path| !path.starts_with("/web/") && !path.starts_with("/basemap/"))
+    );
+}
+
+// --- hotspot messages on the live stream ---
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hotspot_messages_are_published_when_the_clusters_change() {
+    let (commune, other) = two_communes();
+    let fixture = fixture();
+    let store = fixture.store.as_ref();
+    let mut publisher =
+        vigie_http::HotspotPublisher::new(&GEOGRAPHY.zones, GEOGRAPHY.directory.clone())
+            .with_min_interval(std::time::Duration::ZERO);
+    let burst = |prefix: &str, (lon, lat): (f64, f64)| -> Vec<Event> {
+        (0..5)
+            .map(|number| {
+                let offset = f64::from(number) * 0.002;
+                event(
+                    &format!("{prefix}{number}"),
+                    (lon + offset, lat + offset),
+                    &format!("2024-07-{:02}", 10 + number),
+                    1,
+                )
+            })
+            .collect()
+    };
+    ingest(store, burst("H", commune.point));
+    let published = off_runtime(|| publisher.check(store).unwrap()).expect("first check publishes");
+    let entries = off_runtime(|| store.stream_since(published - 1, 10).unwrap());
+    let entry = entries.iter().find(|entry| entry.id == published).unwrap();
+    assert_eq!(entry.kind, vigie_domain::StreamKind::Hotspot);
+    assert_eq!(entry.payload["clusters"], 1);
+    assert_eq!(entry.payload["window_end"], "2024-07-14");
+    assert_eq!(entry.payload["window_start"], "2024-06-15");
+    let listed = entry.payload["hotspots"].as_array().unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["events"], 5);
+    assert_eq!(listed[0]["fatalities"], 5);
+    assert!(
+        listed[0]["id"]
+            .as_str()
+            .unwrap()
+            .starts_with("2024-06-15_2024-07-14_")
+    );
+    let keys: Vec<&String> = listed[0].as_object().unwrap().keys().collect();
+    assert_eq!(keys.len(), 3, "ids and aggregates only: {keys:?}");
+
+    // Nothing new: nothing computed, nothing published.
+    assert_eq!(off_runtime(|| publisher.check(store).unwrap()), None);
+    // A lone event elsewhere moves the log but not the clusters.
+    ingest(store, vec![event("L1", other.point, "2024-07-12", 0)]);
+    assert_eq!(off_runtime(|| publisher.check(store).unwrap()), None);
+    // A second burst is a second cluster.
+    ingest(store, burst("K", other.point));
+    let second = off_runtime(|| publisher.check(store).unwrap()).expect("a change is published");
+    let entries = off_runtime(|| store.stream_since(second - 1, 10).unwrap());
+    let entry = entries.iter().find(|entry| entry.id == second).unwrap();
+    assert_eq!(entry.payload["clusters"], 2);
+    // By default, one computation per interval at most: a new burst waits for the next.
+    let mut throttled =
+        vigie_http::HotspotPublisher::new(&GEOGRAPHY.zones, GEOGRAPHY.directory.clone());
+    assert!(off_runtime(|| throttled.check(store).unwrap()).is_some());
+    ingest(store, burst("M", (commune.point.0 + 0.5, commune.point.1)));
+    assert_eq!(off_runtime(|| throttled.check(store).unwrap()), None);
+    // The public stream carries it.
+    let page = fixture
+        .get(&format!("/api/stream?poll=true&since={}", second - 1), &[])
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    let items = page.json()["items"].as_array().unwrap().clone();
+    assert!(
+        items
+            .iter()
+            .any(|item| item["kind"] == "hotspot" && item["data"]["clusters"] == 2),
+        "{items:?}"
     );
 }

@@ -1,5 +1,6 @@
 //! The background work of `vigie serve`: the warning engine, run every few seconds over the
-//! stored events, and the outbox dispatcher. Both are synchronous (the store is), so they run
+//! stored events (and after it the hotspots, published on the live stream when they change),
+//! and the outbox dispatcher. Both are synchronous (the store is), so they run
 //! on their own threads beside the async HTTP server, and stop when asked.
 
 use std::sync::Arc;
@@ -9,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use vigie_domain::store::Store;
+use vigie_http::HotspotPublisher;
 
 use crate::channels::Channels;
 use crate::config::DeliveryConfig;
@@ -27,7 +29,12 @@ fn pause(total: Duration, stop: &AtomicBool) {
 }
 
 /// Starts the engine and (when committees are configured) the dispatcher on `scope`. Both
-/// pick up changes to the committees file (`committees_file`) as they come.
+/// pick up changes to the committees file (`committees_file`) as they come. After each
+/// evaluation the engine thread also checks the hotspots (`hotspots`, see
+/// [`HotspotPublisher`]).
+// Each argument is one piece of the service the threads share or own; a struct gathering
+// them would only be built here.
+#[allow(clippy::too_many_arguments)]
 pub fn start<'scope>(
     scope: &'scope Scope<'scope, '_>,
     store: Arc<dyn Store>,
@@ -35,6 +42,7 @@ pub fn start<'scope>(
     committees_file: impl Fn() -> Option<CommitteesFile>,
     channels: Channels,
     config: &'scope DeliveryConfig,
+    mut hotspots: HotspotPublisher,
     stop: &'scope AtomicBool,
 ) -> Vec<ScopedJoinHandle<'scope, ()>> {
     let mut handles = Vec::new();
@@ -56,6 +64,12 @@ pub fn start<'scope>(
                 ),
                 Ok(_) => {}
                 Err(error) => tracing::error!("warning engine: {error:#}"),
+            }
+            // The live map redraws its hotspots when told they changed.
+            match hotspots.check(engine_store.as_ref()) {
+                Ok(Some(entry)) => tracing::info!(entry, "hotspots changed"),
+                Ok(None) => {}
+                Err(error) => tracing::error!("hotspots: {error}"),
             }
             pause(Duration::from_secs(config.engine_interval_seconds), stop);
         }

@@ -22,8 +22,8 @@ use chrono::{DateTime, Days, NaiveDate, Utc};
 use geo::Intersects;
 use serde_json::{Map, Value};
 use vigie_domain::sms::CommuneDirectory;
-use vigie_domain::store::{EventQuery, Store, StoredEvent};
-use vigie_domain::{EventSource, ZoneId, ZoneSet};
+use vigie_domain::store::{EventQuery, Store, StoreError, StoredEvent};
+use vigie_domain::{EventSource, StreamKind, ZoneId, ZoneSet};
 use vigie_hotspots::{
     Hotspot, HotspotEvent, HotspotShape, SpaceTimePoint, StDbscanParameters, hotspots, st_dbscan,
 };
@@ -342,7 +342,7 @@ impl HotspotsCollection {
         Ok(clusters)
     }
 
-    fn compute(&self, store: &dyn Store, window: Window) -> Result<Vec<PublicHotspot>, AppError> {
+    fn compute(&self, store: &dyn Store, window: Window) -> Result<Vec<PublicHotspot>, StoreError> {
         let events = self.window_events(store, window)?;
         let points: Vec<SpaceTimePoint> = events.iter().map(HotspotEvent::point).collect();
         let clustering = st_dbscan(&points, &StDbscanParameters::default());
@@ -361,7 +361,7 @@ impl HotspotsCollection {
         &self,
         store: &dyn Store,
         (from, to): Window,
-    ) -> Result<Vec<HotspotEvent>, AppError> {
+    ) -> Result<Vec<HotspotEvent>, StoreError> {
         let mut events = Vec::new();
         let mut after_id = None;
         loop {
@@ -391,6 +391,115 @@ impl HotspotsCollection {
             event.latitude = latitude;
         }
         Some(event)
+    }
+}
+
+/// The most clusters a `hotspot` stream message lists (the count is always complete).
+const PUBLISHED_CLUSTERS_MAX: usize = 100;
+
+/// Publishes a `hotspot` message on the live stream when the default window's hotspots (the
+/// `hotspots` collection without `datetime`) change: run by `vigie serve`'s engine thread
+/// after each evaluation. The computation is done only when the stream log moved since the
+/// last one (new events, reports or warnings), so a quiet service clusters nothing, and at
+/// most every [`HotspotPublisher::DEFAULT_MIN_INTERVAL`] (an import moves the log every
+/// second, and clustering a month of a large store takes a while of the engine's thread).
+///
+/// The message is public, so ids and aggregates only:
+/// `{"window_start", "window_end", "clusters": n, "hotspots": [{"id", "events",
+/// "fatalities"}, …]}` (at most [`PUBLISHED_CLUSTERS_MAX`] listed, the largest first); its
+/// `ref_id` is the log's head the computation saw. Clients fetch the hulls from
+/// `/collections/hotspots/items`.
+pub struct HotspotPublisher {
+    collection: HotspotsCollection,
+    /// The last payload published (or found unchanged).
+    last: Option<Value>,
+    /// The log's head when the hotspots were last computed, after any entry published then.
+    checked_head: Option<i64>,
+    /// When they were last computed.
+    computed: Option<std::time::Instant>,
+    min_interval: std::time::Duration,
+}
+
+impl HotspotPublisher {
+    /// The least time between two computations, by default.
+    pub const DEFAULT_MIN_INTERVAL: std::time::Duration = std::time::Duration::from_secs(10);
+
+    /// A publisher over `zones` (names) and `directory` (community events' points).
+    pub fn new(zones: &ZoneSet, directory: Arc<CommuneDirectory>) -> HotspotPublisher {
+        HotspotPublisher {
+            collection: HotspotsCollection::new(zones, directory),
+            last: None,
+            checked_head: None,
+            computed: None,
+            min_interval: HotspotPublisher::DEFAULT_MIN_INTERVAL,
+        }
+    }
+
+    /// The same publisher computing at most every `min_interval`.
+    pub fn with_min_interval(self, min_interval: std::time::Duration) -> HotspotPublisher {
+        HotspotPublisher {
+            min_interval,
+            ..self
+        }
+    }
+
+    /// Recomputes the hotspots when the log moved, and publishes them when they changed;
+    /// returns the id of the entry published, if one was. The first check after start
+    /// publishes what it finds, so that a restarted service announces its hotspots.
+    pub fn check(&mut self, store: &dyn Store) -> Result<Option<i64>, StoreError> {
+        if self
+            .computed
+            .is_some_and(|computed| computed.elapsed() < self.min_interval)
+        {
+            return Ok(None);
+        }
+        let head = store.stream_head()?;
+        if self.checked_head == Some(head) {
+            return Ok(None);
+        }
+        self.computed = Some(std::time::Instant::now());
+        let payload = match newest_event_day(store)? {
+            None => serde_json::json!({
+                "window_start": null, "window_end": null, "clusters": 0, "hotspots": [],
+            }),
+            Some(end) => {
+                let start = end
+                    .checked_sub_days(Days::new(DEFAULT_WINDOW_DAYS - 1))
+                    .unwrap_or(NaiveDate::MIN);
+                let window = (start, end);
+                let mut clusters = self.collection.compute(store, window)?;
+                clusters.sort_by(|a, b| b.events.cmp(&a.events).then(a.cluster.cmp(&b.cluster)));
+                let listed: Vec<Value> = clusters
+                    .iter()
+                    .take(PUBLISHED_CLUSTERS_MAX)
+                    .map(|cluster| {
+                        let feature = cluster.feature(window);
+                        serde_json::json!({
+                            "id": feature.id.to_text(),
+                            "events": cluster.events,
+                            "fatalities": cluster.properties.get("fatalities").cloned()
+                                .unwrap_or(Value::Null),
+                        })
+                    })
+                    .collect();
+                serde_json::json!({
+                    "window_start": start.to_string(),
+                    "window_end": end.to_string(),
+                    "clusters": clusters.len(),
+                    "hotspots": listed,
+                })
+            }
+        };
+        if self.last.as_ref() == Some(&payload) {
+            self.checked_head = Some(head);
+            return Ok(None);
+        }
+        let id = store.publish_stream(StreamKind::Hotspot, head, &payload)?;
+        self.last = Some(payload);
+        // Our own entry moved the head: it must not count as news next time, unless other
+        // entries came between (then the next check computes once more and finds out).
+        self.checked_head = Some(if id == head + 1 { id } else { head });
+        Ok(Some(id))
     }
 }
 

@@ -42,6 +42,7 @@ use serde_json::{Value, json};
 pub use auth::{ApiKeys, Role};
 pub(crate) use auth::{bearer_token, optional_role, require_role_for};
 pub use catalog::FeatureCatalog;
+pub use hotspots::HotspotPublisher;
 pub use params::{DEFAULT_LIMIT, DEFAULT_TOLERANCE_DEGREES, MAX_LIMIT};
 
 use crate::caching::{CachePolicy, add_vary};
@@ -259,7 +260,12 @@ async fn api(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
     check_metadata_query(raw.as_deref())?;
-    let document = openapi::document(&state.features, &base_url(&headers));
+    let example_zone = state
+        .zones
+        .communes
+        .first()
+        .map(|commune| commune.id.as_str());
+    let document = openapi::document(&state.features, &base_url(&headers), example_zone);
     Ok(json_response(&document, OPENAPI_JSON))
 }
 

@@ -307,7 +307,7 @@ fn text_ok(description: &str, media_type: &str) -> Value {
 /// and metrics. The delivery-receipt webhooks are left out (gateway callbacks, each with its
 /// own secret; see `receipts.rs`), like the SMS webhooks would be if they did not share the
 /// intake table.
-fn service_paths(paths: &mut Map<String, Value>) {
+fn service_paths(paths: &mut Map<String, Value>, example_zone: Option<&str>) {
     let no_query = "This route takes no query parameters.";
     paths.insert(
         "/cap/feed.atom".into(),
@@ -374,6 +374,101 @@ fn service_paths(paths: &mut Map<String, Value>) {
         "The key sent is not a live key (send none for the public stream).",
     );
     paths.insert("/api/stream".into(), json!({ "get": stream }));
+    let level = json!({ "type": "string", "enum": ["vigilance", "alerte", "urgence"] });
+    let mut zone_id = path_parameter(
+        "zoneId",
+        "A commune, cercle or region P-code, or a corridor id.",
+        json!({ "type": "string" }),
+    );
+    if let Some(example) = example_zone {
+        zone_id["example"] = json!(example);
+    }
+    paths.insert(
+        "/api/zones/{zoneId}/weekly".into(),
+        json!({ "get": {
+            "operationId": "getZoneWeekly",
+            "summary": "A zone's weekly events and fatalities (Monday weeks, oldest first, ending with this week), the thresholds of the rules watching it, and its warning episodes",
+            "parameters": [
+                zone_id,
+                { "name": "weeks", "in": "query", "required": false,
+                  "description": "How many weeks, ending with the current one.",
+                  "schema": { "type": "integer", "minimum": 1, "maximum": super::weekly::MAX_WEEKS,
+                              "default": super::weekly::DEFAULT_WEEKS } },
+            ],
+            "responses": {
+                "200": json_ok("The series.", "application/json", json!({
+                    "type": "object", "required": ["zone", "weeks", "thresholds", "episodes"],
+                    "properties": {
+                        "zone": { "type": "object", "required": ["id", "name", "level"], "properties": {
+                            "id": { "type": "string" }, "name": { "type": "string" },
+                            "level": { "type": "string", "enum": ["region", "cercle", "commune", "corridor"] } } },
+                        "weeks": { "type": "array", "items": {
+                            "type": "object", "required": ["start", "events", "fatalities"],
+                            "properties": {
+                                "start": { "type": "string", "format": "date" },
+                                "events": { "type": "integer", "minimum": 0 },
+                                "fatalities": { "type": "integer", "minimum": 0 } } } },
+                        "thresholds": { "type": "array", "items": {
+                            "type": "object",
+                            "required": ["rule", "kind", "metric", "window_days", "level", "value"],
+                            "properties": {
+                                "rule": { "type": "string" },
+                                "kind": { "type": "string", "enum": ["threshold", "surge"] },
+                                "metric": { "type": "string", "enum": ["events", "fatalities", "days"] },
+                                "window_days": { "type": "integer" },
+                                "level": level.clone(),
+                                "value": { "type": "number", "nullable": true },
+                                "statistic": { "type": "string", "enum": ["ratio", "p_value", "z"] },
+                                "statistic_value": { "type": "number" } } } },
+                        "episodes": { "type": "array", "items": {
+                            "type": "object",
+                            "required": ["id", "rule", "level", "opened", "closed", "status"],
+                            "properties": {
+                                "id": { "type": "string" }, "rule": { "type": "string" },
+                                "level": { "type": "string", "nullable": true },
+                                "max_level": { "type": "string", "nullable": true },
+                                "opened": { "type": "string", "format": "date" },
+                                "closed": { "type": "string", "format": "date", "nullable": true },
+                                "status": { "type": "string", "enum": ["open", "closed"] } } } },
+                    },
+                })),
+                "400": problem("`weeks` is not an integer from 1 to 104, or another parameter was sent."),
+                "404": problem("No zone has this id."),
+            },
+        } }),
+    );
+    paths.insert(
+        "/api/reports/{reportId}/review".into(),
+        json!({ "post": {
+            "operationId": "reviewReport",
+            "summary": "Verify or reject an unverified community report (analyst or admin key); answers the report as the reports collection shows it",
+            "security": [{ "apiKey": [] }],
+            "parameters": [path_parameter(
+                "reportId",
+                "The report's id (an integer).",
+                json!({ "type": "integer" }),
+            )],
+            "requestBody": { "required": true, "content": { "application/json": { "schema": {
+                "type": "object", "required": ["decision", "reason"],
+                "properties": {
+                    "decision": { "type": "string", "enum": ["verified", "rejected"] },
+                    "reason": { "type": "string", "minLength": 1,
+                                "maxLength": super::review::MAX_REASON_CHARS },
+                },
+            } } } },
+            "responses": {
+                "200": json_ok("The report, with its new status.", "application/geo+json",
+                               schema_ref("reportsFeature")),
+                "400": problem("The body is not JSON, or a field is missing or wrong (named in `field`)."),
+                "401": problem("An analyst or admin key is needed."),
+                "403": problem("The key is not an analyst's or an admin's."),
+                "404": problem("No report has this id."),
+                "409": problem("The report has already been verified or rejected."),
+                "413": problem("The body is too large."),
+                "415": problem("The body is not sent as application/json."),
+            },
+        } }),
+    );
     paths.insert(
         "/api/keys".into(),
         json!({ "get": {
@@ -427,7 +522,9 @@ fn service_paths(paths: &mut Map<String, Value>) {
 }
 
 /// The OpenAPI document, with `base` (the API's base URL) as its server.
-pub fn document(catalog: &FeatureCatalog, base: &str) -> Value {
+/// `example_zone` (a commune's id) is given as the example of the zone routes' `zoneId`, so
+/// that a client generating requests from the document reaches a real zone.
+pub fn document(catalog: &FeatureCatalog, base: &str, example_zone: Option<&str>) -> Value {
     let mut paths = Map::new();
     let format_only = vec![json_only_format_ref()];
     let collection_id = path_parameter(
@@ -561,7 +658,7 @@ pub fn document(catalog: &FeatureCatalog, base: &str) -> Value {
             json!({ "post": intake_operation(route) }),
         );
     }
-    service_paths(&mut paths);
+    service_paths(&mut paths, example_zone);
     let mut parameter_definitions = Map::new();
     for parameter in Parameter::ALL {
         parameter_definitions.insert(parameter.name().to_owned(), parameter_definition(parameter));

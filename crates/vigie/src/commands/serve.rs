@@ -117,6 +117,7 @@ pub fn run(args: ServeArgs, context: &Context) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    let hotspots = vigie_http::HotspotPublisher::new(&state.zones, state.directory.clone());
     let stop = AtomicBool::new(false);
     let delivery = &context.config.delivery;
     std::thread::scope(|scope| {
@@ -127,6 +128,7 @@ pub fn run(args: ServeArgs, context: &Context) -> anyhow::Result<ExitCode> {
             || crate::delivery::CommitteesFile::watch(context, &pipeline),
             channels,
             delivery,
+            hotspots,
             &stop,
         );
         let served = runtime.block_on(serve_http(address, state, gateways));
