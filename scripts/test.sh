@@ -36,6 +36,10 @@ echo "== the HTTP tests again, over PostgreSQL"
 VIGIE_TEST_API_BACKEND=postgres cargo test -p vigie-http \
     --test intake --test keys --test privacy --test stream
 
+echo "== the web map in Chromium against a live demo server (installed when missing)"
+# tests/web/run.sh: Debian's chromium and `npm ci --prefix web` via scripts/web-for-tests.sh.
+VIGIE_BINARY=target/debug/vigie tests/web/run.sh
+
 echo "== API conformance against a live demo server (ogctests, GeoJSON, schemathesis)"
 # The binary `cargo test` built for the command-line tests: nothing to rebuild.
 VIGIE_BINARY=target/debug/vigie scripts/api-conformance.sh

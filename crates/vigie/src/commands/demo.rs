@@ -121,6 +121,19 @@ pub fn run(args: DemoArgs, context: &Context) -> anyhow::Result<ExitCode> {
         directory.join("sms-sent.jsonl").display(),
         directory.join("email-sent.jsonl").display()
     );
+    // The map's one dependency comes from the npm registry: the demo says how to get it
+    // rather than fetching from the internet itself (the server's page says so too).
+    let web_root = &demo.config.server.web_root;
+    if web_root.join("index.html").is_file()
+        && !web_root
+            .join("node_modules/maplibre-gl/dist/maplibre-gl.js")
+            .is_file()
+    {
+        eprintln!(
+            "  the web map needs MapLibre GL JS: run `npm ci --prefix {}` once (Node.js and npm)",
+            web_root.display()
+        );
+    }
     if args.prepare_only {
         say!(
             "{}",
