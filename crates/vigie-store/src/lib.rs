@@ -124,6 +124,7 @@
 mod codec;
 mod delivery;
 mod error;
+mod geography;
 mod json;
 mod layout;
 mod logic;
@@ -138,7 +139,8 @@ use std::sync::Arc;
 
 pub use vigie_domain::store::{DeliveryStore, Store, StoreError};
 
-pub use crate::postgres::PostgresStore;
+pub use crate::geography::GEOGRAPHY_CHANNEL;
+pub use crate::postgres::{GeographyListener, ListenOutcome, PostgresStore};
 pub use crate::sqlite::SqliteStore;
 
 /// Opens the store named by `database`: a `postgres://` or `postgresql://` URL, or else the
