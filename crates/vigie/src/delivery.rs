@@ -56,12 +56,18 @@ pub struct Pipeline {
     pub committees: Option<Arc<Committees>>,
     /// When the committees file had been modified as it was read.
     pub committees_modified: Option<SystemTime>,
+    /// The store's version of the zone set `zones` and `hierarchy` were built from.
+    pub geography_version: Option<i64>,
+    /// The geography `serve` keeps up to date; [`Pipeline::refresh_geography`] follows it.
+    pub shared_geography: Option<vigie_http::SharedGeography>,
 }
 
 impl Pipeline {
     /// Rules, zones and committees from the configuration.
     pub fn load(context: &Context) -> anyhow::Result<Pipeline> {
-        let zone_set = context.geography.zone_set()?;
+        let store = context.open_store()?;
+        let stored = context.geography.stored_zone_set(store.as_ref())?;
+        let zone_set = stored.zones;
         let delivery = &context.config.delivery;
         let rules = load_rules(delivery.rules.as_deref())?;
         let hierarchy = ZoneHierarchy::from_zone_set(&zone_set);
@@ -83,7 +89,37 @@ impl Pipeline {
             hierarchy,
             committees,
             committees_modified,
+            geography_version: Some(stored.version.version),
+            shared_geography: None,
         })
+    }
+
+    /// The same pipeline following `shared` (which `serve` replaces on each publication).
+    pub fn following(self, shared: vigie_http::SharedGeography) -> Pipeline {
+        Pipeline {
+            shared_geography: Some(shared),
+            ..self
+        }
+    }
+
+    /// Takes the shared geography's zones when it moved to another version since the last
+    /// call (the engine calls this before each evaluation). True when it did.
+    pub fn refresh_geography(&mut self) -> bool {
+        let Some(shared) = &self.shared_geography else {
+            return false;
+        };
+        let geography = shared.current();
+        if geography.version == self.geography_version {
+            return false;
+        }
+        self.zones = ZoneTable::from_zone_set(&geography.zones);
+        self.hierarchy = ZoneHierarchy::from_zone_set(&geography.zones);
+        self.geography_version = geography.version;
+        tracing::info!(
+            version = geography.version,
+            "the warning engine uses the new geography"
+        );
+        true
     }
 }
 

@@ -403,7 +403,9 @@ fn service_paths(paths: &mut Map<String, Value>) {
     );
     let health = |status: &str| {
         json!({ "type": "object", "required": ["status"],
-                "properties": { "status": { "type": "string", "enum": [status] } } })
+                "properties": { "status": { "type": "string", "enum": [status] },
+                                "geography_version": { "type": "integer",
+                                    "description": "The store's version of the zone set served." } } })
     };
     paths.insert(
         "/healthz".into(),

@@ -10,7 +10,7 @@ use clap::Args;
 use vigie_domain::PhoneProtector;
 use vigie_http::{
     AfricasTalkingConfig, AppState, CapConfig, IntakeConfig, ReceiptsConfig, Secret, SmsSyncConfig,
-    TwilioConfig, WebhookReceiptsConfig,
+    SharedGeography, TwilioConfig, WebhookReceiptsConfig,
 };
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::channels::Channels;
 use crate::context::Context;
 use crate::delivery::Pipeline;
+use crate::geography::GeographyWatch;
 use crate::secrets::load_secret;
 
 #[derive(Debug, Args)]
@@ -88,8 +89,8 @@ pub fn run(args: ServeArgs, context: &Context) -> anyhow::Result<ExitCode> {
     let address: SocketAddr = bind
         .parse()
         .with_context(|| format!("--bind {bind:?} is not an address like 127.0.0.1:8080"))?;
-    let geography = context.geography.load()?;
     let store = context.open_store()?;
+    let (geography, geography_version) = context.geography.load_from_store(store.as_ref())?;
     let protector = PhoneProtector::new(&load_secret(&context.config.privacy)?)
         .context("the deployment secret")?;
     let intake = intake_config(context)?;
@@ -101,12 +102,16 @@ pub fn run(args: ServeArgs, context: &Context) -> anyhow::Result<ExitCode> {
     .into_iter()
     .flatten()
     .collect();
-    let pipeline = Pipeline::load(context)?;
+    let shared_geography = SharedGeography::new(crate::geography::build_shared(
+        geography.zones,
+        geography.index,
+        Some(geography_version),
+    ));
+    let pipeline = Pipeline::load(context)?.following(shared_geography.clone());
     let channels = Channels::from_config(&context.config.delivery)?;
-    let state = AppState::new(
+    let state = AppState::with_geography(
         store.clone(),
-        Arc::new(geography.zones),
-        Arc::new(geography.index),
+        shared_geography.clone(),
         Arc::new(protector),
         intake,
     )
@@ -117,7 +122,14 @@ pub fn run(args: ServeArgs, context: &Context) -> anyhow::Result<ExitCode> {
         .context("cannot start the async runtime")?;
     let stop = AtomicBool::new(false);
     let delivery = &context.config.delivery;
+    let geography_watch = GeographyWatch::new(
+        store.clone(),
+        &context.database,
+        shared_geography,
+        &context.geography,
+    );
     std::thread::scope(|scope| {
+        let geography_thread = scope.spawn(|| geography_watch.run(&stop));
         let workers = crate::workers::start(
             scope,
             store,
@@ -132,6 +144,7 @@ pub fn run(args: ServeArgs, context: &Context) -> anyhow::Result<ExitCode> {
         for worker in workers {
             let _ = worker.join();
         }
+        let _ = geography_thread.join();
         served
     })
 }
