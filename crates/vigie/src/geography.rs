@@ -209,8 +209,10 @@ impl GeographySource {
 }
 
 fn file_label(path: &Path) -> String {
-    path.file_name()
-        .map_or_else(|| path.display().to_string(), |name| name.to_string_lossy().into_owned())
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |name| name.to_string_lossy().into_owned(),
+    )
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -313,7 +315,9 @@ impl GeographyWatch {
             if check_now {
                 next_check = Instant::now() + self.check_interval;
                 if let Err(error) = self.reload_if_changed() {
-                    tracing::error!("geography: reload failed, serving the previous one: {error:#}");
+                    tracing::error!(
+                        "geography: reload failed, serving the previous one: {error:#}"
+                    );
                 }
             }
         }

@@ -9,8 +9,8 @@ use anyhow::{Context as _, bail};
 use clap::Args;
 use vigie_domain::PhoneProtector;
 use vigie_http::{
-    AfricasTalkingConfig, AppState, CapConfig, IntakeConfig, ReceiptsConfig, Secret, SmsSyncConfig,
-    SharedGeography, TwilioConfig, WebhookReceiptsConfig,
+    AfricasTalkingConfig, AppState, CapConfig, IntakeConfig, ReceiptsConfig, Secret,
+    SharedGeography, SmsSyncConfig, TwilioConfig, WebhookReceiptsConfig,
 };
 
 use std::sync::atomic::{AtomicBool, Ordering};

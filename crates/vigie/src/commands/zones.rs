@@ -215,7 +215,9 @@ fn versions(context: &Context, json: bool) -> anyhow::Result<ExitCode> {
             say!(
                 "{}\t{}\t{}\t{}\t{}",
                 version.version,
-                version.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                version
+                    .created_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 version.size_bytes,
                 &version.sha256[..12.min(version.sha256.len())],
                 version.label
