@@ -65,8 +65,12 @@ pub struct Pipeline {
 impl Pipeline {
     /// Rules, zones and committees from the configuration.
     pub fn load(context: &Context) -> anyhow::Result<Pipeline> {
-        let store = context.open_store()?;
-        let stored = context.geography.stored_zone_set(store.as_ref())?;
+        Pipeline::load_with(context, context.open_store()?.as_ref())
+    }
+
+    /// Rules and committees from the configuration, zones from `store`.
+    pub fn load_with(context: &Context, store: &dyn Store) -> anyhow::Result<Pipeline> {
+        let stored = context.geography.stored_zone_set(store)?;
         let zone_set = stored.zones;
         let delivery = &context.config.delivery;
         let rules = load_rules(delivery.rules.as_deref())?;

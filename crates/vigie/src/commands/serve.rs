@@ -107,7 +107,8 @@ pub fn run(args: ServeArgs, context: &Context) -> anyhow::Result<ExitCode> {
         geography.index,
         Some(geography_version),
     ));
-    let pipeline = Pipeline::load(context)?.following(shared_geography.clone());
+    let pipeline =
+        Pipeline::load_with(context, store.as_ref())?.following(shared_geography.clone());
     let channels = Channels::from_config(&context.config.delivery)?;
     let state = AppState::with_geography(
         store.clone(),
