@@ -71,7 +71,7 @@ pub use config::{
 pub use error::AppError;
 pub use features::{ApiKeys, FeatureCatalog, Role};
 pub use keys::StoreApiKeys;
-pub use live::{LiveHub, StreamSettings};
+pub use live::{LiveHub, StreamSettings, StreamWake};
 pub use metrics::HttpMetrics;
 pub use rate_limit::{IpNetwork, IpNetworkError, Rate, RateLimitConfig};
 pub use state::{AppState, Clock, Geography, SharedGeography};

@@ -8,9 +8,11 @@
 //! `tokio::sync::broadcast` channel that every connection listens to. The poll period bounds
 //! the delivery delay: an entry committed just after a read waits a whole period (at 100 ms,
 //! a read every tenth of a second of a few microseconds). Each message is written once, by
-//! the first connection that sends it, and shared by the others. A feeder that reacts to
-//! PostgreSQL `NOTIFY` instead of polling would call the same [`LiveHub::publish`]: nothing
-//! else changes.
+//! the first connection that sends it, and shared by the others. With several replicas on
+//! PostgreSQL, every commit to the log also notifies (`NOTIFY vigie_stream`, the entry's id);
+//! the server's listener rings [`StreamSettings::wake`] and the task reads the log at once,
+//! whichever replica (or `vigie ingest`) wrote it; the poll stays as a slower safety net.
+//! Ids come from the shared log, so `Last-Event-ID` resumes on any replica.
 //!
 //! A connection: subscribe to the channel first, then read the log's head, so that nothing
 //! falls between the two; replay from storage what the client missed (`Last-Event-ID`
@@ -44,6 +46,33 @@ use crate::features::{Role, optional_role};
 use crate::intake::blocking;
 use crate::state::AppState;
 
+/// Rung when the log has news (a PostgreSQL notification): the background task reads it
+/// without waiting for its next poll. Cheap to clone; a ring while the task is busy is kept
+/// for its next wait, so none is lost.
+#[derive(Debug, Clone, Default)]
+pub struct StreamWake(Arc<tokio::sync::Notify>);
+
+impl StreamWake {
+    /// A bell nobody rang yet.
+    pub fn new() -> StreamWake {
+        StreamWake::default()
+    }
+
+    /// Wakes the reader (from any thread, async or not).
+    pub fn wake(&self) {
+        self.0.notify_one();
+    }
+}
+
+/// Bells are equal when they are the same bell.
+impl PartialEq for StreamWake {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for StreamWake {}
+
 /// How the stream behaves.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreamSettings {
@@ -56,6 +85,8 @@ pub struct StreamSettings {
     pub channel_capacity: usize,
     /// How often an idle connection gets a comment, so proxies keep it open (default 15 s).
     pub keep_alive: Duration,
+    /// Wakes the background task between polls (default: none, polling only).
+    pub wake: Option<StreamWake>,
 }
 
 impl Default for StreamSettings {
@@ -65,6 +96,7 @@ impl Default for StreamSettings {
             max_replay: 1_000,
             channel_capacity: 1_024,
             keep_alive: Duration::from_secs(15),
+            wake: None,
         }
     }
 }
@@ -125,6 +157,7 @@ impl LiveHub {
                     store.clone(),
                     head,
                     self.settings.poll_interval,
+                    self.settings.wake.clone(),
                 ));
                 Ok::<(), AppError>(())
             })
@@ -153,18 +186,29 @@ async fn read_head(store: &Arc<dyn Store>) -> Result<i64, AppError> {
     .await
 }
 
-/// Reads the log from `position` on every `interval` and publishes what it finds, until the
-/// hub is gone.
+/// Reads the log from `position` on every `interval`, or as soon as `wake` rings, and
+/// publishes what it finds, until the hub is gone.
 async fn poll_store(
     hub: Weak<LiveHub>,
     store: Arc<dyn Store>,
     mut position: i64,
     interval: Duration,
+    wake: Option<StreamWake>,
 ) {
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        ticker.tick().await;
+        match &wake {
+            Some(StreamWake(bell)) => {
+                tokio::select! {
+                    _ = ticker.tick() => {}
+                    () = bell.notified() => {}
+                }
+            }
+            None => {
+                ticker.tick().await;
+            }
+        }
         loop {
             let Some(live) = hub.upgrade() else {
                 return;

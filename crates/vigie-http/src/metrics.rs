@@ -19,6 +19,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -178,6 +179,9 @@ async fn health(State(state): State<MetricsState>) -> Response {
     );
     if healthy {
         let mut body = json!({ "status": "ok" });
+        if let Some(leader) = &state.app.leader {
+            body["leader"] = json!(leader.load(Ordering::SeqCst));
+        }
         // Which zone set this replica serves: after a publication, every replica behind the
         // load balancer should soon say the same.
         if let Some(version) = state.app.geography.version() {
@@ -202,6 +206,19 @@ async fn metrics(State(state): State<MetricsState>) -> Result<Response, AppError
             .map_err(|error| AppError::internal("reading metrics", error))
     })
     .await?;
+    if let Some(leader) = &state.app.leader {
+        header_lines(
+            &mut body,
+            "vigie_leader",
+            "gauge",
+            "1 when this replica runs the warning engine and the dispatcher, else 0.",
+        );
+        let _ = writeln!(
+            body,
+            "vigie_leader {}",
+            u8::from(leader.load(Ordering::SeqCst))
+        );
+    }
     state.http.write(&mut body);
     if let Some(version) = state.app.geography.version() {
         header_lines(

@@ -1,6 +1,7 @@
 //! What every handler shares: the store, the geography, the phone protector and the settings.
 
 use std::fmt;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use chrono::{DateTime, Utc};
@@ -140,6 +141,9 @@ pub struct AppState {
     /// Resolves API keys; `None` until a key store is wired in, and then every keyed
     /// collection answers 401.
     pub api_keys: Option<Arc<dyn ApiKeys>>,
+    /// Whether this replica runs the engine and dispatcher, when the server says
+    /// (`vigie_leader` in `/metrics`, `leader` in `/healthz`).
+    pub leader: Option<Arc<AtomicBool>>,
 }
 
 impl AppState {
@@ -175,6 +179,7 @@ impl AppState {
             config,
             clock: Clock::system(),
             api_keys: None,
+            leader: None,
         }
     }
 
@@ -187,6 +192,14 @@ impl AppState {
     pub fn with_api_keys(self, keys: Arc<dyn ApiKeys>) -> AppState {
         AppState {
             api_keys: Some(keys),
+            ..self
+        }
+    }
+
+    /// The same state reporting this replica's leadership from `leader`.
+    pub fn with_leader(self, leader: Arc<AtomicBool>) -> AppState {
+        AppState {
+            leader: Some(leader),
             ..self
         }
     }

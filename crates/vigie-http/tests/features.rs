@@ -198,6 +198,7 @@ fn fixture_with(features: Arc<FeatureCatalog>) -> Fixture {
         config: IntakeConfig::default(),
         clock: Clock::fixed(Utc.with_ymd_and_hms(2024, 7, 15, 12, 0, 0).unwrap()),
         api_keys: None,
+        leader: None,
     }
     .with_api_keys(Arc::new(FixedKeys(HashMap::from([(
         RESEARCHER_KEY,

@@ -66,6 +66,7 @@ fn app(config: IntakeConfig, clock: Clock, features: Arc<FeatureCatalog>) -> App
         config,
         clock,
         api_keys: None,
+        leader: None,
     }
     .with_api_keys(Arc::new(FixedKeys(HashMap::from([
         (KEY_ONE, Role::Researcher),

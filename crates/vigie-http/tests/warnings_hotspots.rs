@@ -51,6 +51,7 @@ impl Fixture {
             config: IntakeConfig::default(),
             clock: Clock::fixed(Utc.with_ymd_and_hms(2024, 7, 15, 12, 0, 0).unwrap()),
             api_keys: None,
+            leader: None,
         };
         Fixture {
             router: vigie_http::router(state),

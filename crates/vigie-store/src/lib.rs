@@ -140,6 +140,10 @@ use std::sync::Arc;
 pub use vigie_domain::store::{DeliveryStore, Store, StoreError};
 
 pub use crate::geography::GEOGRAPHY_CHANNEL;
+pub use crate::postgres::cluster::{
+    LEADER_LOCK_APPLICATION, LEADER_LOCK_KEY, LeaderLock, STREAM_CHANNEL,
+    STREAM_LISTEN_APPLICATION, listen_stream,
+};
 pub use crate::postgres::{GeographyListener, ListenOutcome, PostgresStore};
 pub use crate::sqlite::SqliteStore;
 
@@ -154,7 +158,8 @@ pub fn open(database: &str) -> Result<Arc<dyn Store>, StoreError> {
     }
 }
 
-fn is_postgres_url(database: &str) -> bool {
+/// Whether `database` names a PostgreSQL database (else a SQLite file).
+pub fn is_postgres_url(database: &str) -> bool {
     let lowercase = database.trim_start().to_ascii_lowercase();
     lowercase.starts_with("postgres://") || lowercase.starts_with("postgresql://")
 }

@@ -76,6 +76,7 @@ on_both_backends! {
     ],
     databases: [
         independent_stores_on_one_database_never_claim_the_same_row,
+        independent_stores_recording_the_same_transitions_at_once_store_them_once,
         everything_survives_closing_and_reopening,
     ],
 }
@@ -956,6 +957,68 @@ mod scenarios {
                 .iter()
                 .all(|row| row.status == NotificationStatus::Sending && row.attempts == 1)
         );
+    }
+
+    pub fn independent_stores_recording_the_same_transitions_at_once_store_them_once(
+        database: TestDatabase,
+    ) {
+        // A leader that lost its lock mid-evaluation commits while its successor evaluates
+        // the same events: both record the same transitions, episode ids included.
+        let episode = "surge-7d/ML050301/2019-03-23";
+        let warnings = vec![
+            opened(episode, day(3, 23)),
+            transition(
+                episode,
+                TransitionKind::Escalated,
+                Some(WarningLevel::Urgence),
+                Some(WarningLevel::Alerte),
+                day(3, 24),
+            ),
+        ];
+        let notifications: Vec<NewNotification> = (0..20)
+            .map(|member| notification(&format!("k{member}"), &format!("cr-mopti/m{member}"), t0()))
+            .collect();
+        let stores: Vec<_> = (0..4)
+            .map(|_| vigie_store::open(database.location()).unwrap())
+            .collect();
+        let head = database.store().stream_head().unwrap();
+        let barrier = std::sync::Barrier::new(stores.len());
+        let outcomes: Vec<(u64, u64)> = std::thread::scope(|scope| {
+            let workers: Vec<_> = stores
+                .iter()
+                .map(|store| {
+                    let (barrier, warnings, notifications) = (&barrier, &warnings, &notifications);
+                    scope.spawn(move || {
+                        let store: &dyn DeliveryStore = store.as_ref();
+                        barrier.wait();
+                        let outcome = store.record_warnings(warnings, notifications).unwrap();
+                        (outcome.warnings, outcome.notifications)
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .map(|worker| worker.join().unwrap())
+                .collect()
+        });
+        let recorded: u64 = outcomes.iter().map(|outcome| outcome.0).sum();
+        let queued: u64 = outcomes.iter().map(|outcome| outcome.1).sum();
+        assert_eq!((recorded, queued), (2, 20), "{outcomes:?}");
+        let store: &dyn DeliveryStore = database.store();
+        let stored = store.warnings(&WarningQuery::default()).unwrap();
+        assert_eq!(
+            stored
+                .iter()
+                .filter(|warning| warning.record.kind == TransitionKind::Opened)
+                .count(),
+            1,
+            "the episode opened once"
+        );
+        assert_eq!(stored.len(), 2);
+        assert_eq!(all_notifications(store).len(), 20);
+        // The live stream told of each transition once.
+        let entries = database.store().stream_since(head, 100).unwrap();
+        assert_eq!(entries.len(), 2, "{entries:?}");
     }
 
     pub fn everything_survives_closing_and_reopening(mut database: TestDatabase) {

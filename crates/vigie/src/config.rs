@@ -34,6 +34,50 @@ pub struct Config {
     /// Warnings to committees: who, through which gateways, how often.
     #[serde(default)]
     pub delivery: DeliveryConfig,
+    /// Several replicas on one PostgreSQL database: leadership and live updates.
+    #[serde(default)]
+    pub cluster: ClusterConfig,
+}
+
+/// The `[cluster]` table (PostgreSQL only; a SQLite deployment is one process, always the
+/// leader).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterConfig {
+    /// How often a follower tries to take the leader lock, milliseconds.
+    #[serde(default = "default_lock_retry_ms")]
+    pub lock_retry_ms: u64,
+    /// How often the leader checks that its lock's connection is alive, milliseconds; a
+    /// failed check, or none confirmed for twice this long (plus half a second), and it
+    /// steps down.
+    #[serde(default = "default_lock_check_ms")]
+    pub lock_check_ms: u64,
+    /// How often the live stream reads the log without being woken by a notification,
+    /// milliseconds (the safety net under `LISTEN/NOTIFY`).
+    #[serde(default = "default_stream_poll_ms")]
+    pub stream_poll_ms: u64,
+}
+
+fn default_lock_retry_ms() -> u64 {
+    1_000
+}
+
+fn default_lock_check_ms() -> u64 {
+    500
+}
+
+fn default_stream_poll_ms() -> u64 {
+    1_000
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        ClusterConfig {
+            lock_retry_ms: default_lock_retry_ms(),
+            lock_check_ms: default_lock_check_ms(),
+            stream_poll_ms: default_stream_poll_ms(),
+        }
+    }
 }
 
 /// The `[geography]` table.
@@ -716,6 +760,17 @@ impl Config {
             bail!(
                 "delivery.lease_seconds, delivery.max_attempts and \
                  delivery.engine_interval_seconds must be at least 1"
+            );
+        }
+        let cluster = &self.cluster;
+        if !(10..=60_000).contains(&cluster.lock_retry_ms)
+            || !(10..=1_000).contains(&cluster.lock_check_ms)
+            || !(10..=60_000).contains(&cluster.stream_poll_ms)
+        {
+            bail!(
+                "cluster.lock_retry_ms and cluster.stream_poll_ms must be between 10 and 60000, \
+                 cluster.lock_check_ms between 10 and 1000 (a leader checks its lock at least \
+                 every second)"
             );
         }
         if delivery.backoff_initial_ms == 0 || delivery.backoff_max_ms < delivery.backoff_initial_ms

@@ -427,6 +427,19 @@ pub struct Round {
     pub failed: usize,
     /// Notifications given back to wait for their group or the storm guard.
     pub deferred: usize,
+    /// Notifications given back unsent because the fence closed (no longer the leader).
+    pub released: usize,
+    /// Whether the fence closed during the round.
+    pub fenced: bool,
+}
+
+/// How a group's turn ended.
+enum Sending {
+    /// Sent, failed, deferred or given back to wait: the round goes on.
+    Carried,
+    /// The fence closed before the message left: its rows were given back, and the round
+    /// stops.
+    Fenced,
 }
 
 /// Per (recipient, channel): when the last message left, and the storm guard's bucket.
@@ -451,6 +464,9 @@ pub struct Dispatcher<'a> {
     link_base_url: String,
     // std Mutex: the dispatcher is synchronous and nothing awaits while it is held.
     groups: Mutex<HashMap<(String, Channel), GroupState>>,
+    /// Asked right before each message leaves: `false` and nothing more is sent this round
+    /// (a replica that lost its leadership; see [`crate::leadership`]).
+    fence: Option<Box<dyn Fn() -> bool + 'a>>,
 }
 
 /// Notifications claimed per round.
@@ -487,7 +503,28 @@ impl<'a> Dispatcher<'a> {
             },
             link_base_url: config.link_base_url.trim_end_matches('/').to_owned(),
             groups: Mutex::new(HashMap::new()),
+            fence: None,
         }
+    }
+
+    /// A dispatcher that asks `may_send` before each message and stops its round, giving
+    /// back what it claimed, on the first `false`.
+    pub fn fenced_by(mut self, may_send: Box<dyn Fn() -> bool + 'a>) -> Dispatcher<'a> {
+        self.fence = Some(may_send);
+        self
+    }
+
+    /// Forgets when each group last heard and its storm guard (when another replica sent in
+    /// the meantime, as after a spell as a follower).
+    pub fn forget_groups(&self) {
+        self.groups
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clear();
+    }
+
+    fn may_send(&self) -> bool {
+        self.fence.as_ref().is_none_or(|may_send| may_send())
     }
 
     /// Sends with these committees from the next round on (the grouping and storm-guard
@@ -512,8 +549,19 @@ impl<'a> Dispatcher<'a> {
                 .or_default()
                 .push(row);
         }
-        for ((recipient, channel), rows) in groups {
-            self.send_group(&recipient, channel, rows, now, &mut round)?;
+        let mut groups = groups.into_iter();
+        while let Some(((recipient, channel), rows)) = groups.next() {
+            if let Sending::Fenced = self.send_group(&recipient, channel, rows, now, &mut round)? {
+                // Given back at once: the leader that follows claims them without waiting
+                // for the leases to run out.
+                let rest: Vec<i64> = groups
+                    .flat_map(|(_, rows)| rows.into_iter().map(|row| row.id))
+                    .collect();
+                round.released += rest.len();
+                round.fenced = true;
+                self.store.release(&rest, &self.owner, now, now)?;
+                break;
+            }
         }
         Ok(round)
     }
@@ -525,7 +573,7 @@ impl<'a> Dispatcher<'a> {
         rows: Vec<Notification>,
         now: DateTime<Utc>,
         round: &mut Round,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<Sending> {
         // Rows the committees file can no longer explain (member or committee removed, or a
         // payload from another version) cannot be sent: dead letters, visible in the outbox.
         let mut planned = Vec::with_capacity(rows.len());
@@ -547,7 +595,7 @@ impl<'a> Dispatcher<'a> {
             )?;
         }
         if planned.is_empty() {
-            return Ok(());
+            return Ok(Sending::Carried);
         }
         let key = (recipient.to_owned(), channel);
         let state = self
@@ -579,7 +627,7 @@ impl<'a> Dispatcher<'a> {
                 round.deferred += planned.len();
                 let all: Vec<i64> = planned.iter().map(|(row, _)| row.id).collect();
                 self.store.release(&all, &self.owner, until, now)?;
-                return Ok(());
+                return Ok(Sending::Carried);
             }
             GroupDecision::Idle => Vec::new(),
         };
@@ -591,7 +639,7 @@ impl<'a> Dispatcher<'a> {
                 .release(&ids_of(&waiting), &self.owner, due, now)?;
         }
         if chosen.is_empty() {
-            return Ok(());
+            return Ok(Sending::Carried);
         }
 
         // The storm guard counts messages: this group is one.
@@ -605,13 +653,18 @@ impl<'a> Dispatcher<'a> {
             self.store
                 .release(&ids_of(&chosen), &self.owner, due, now)?;
             self.remember(&key, state.last_sent, Some(decision.state));
-            return Ok(());
+            return Ok(Sending::Carried);
         }
         let summary = decision.send.is_empty();
         let selected: Vec<&PlannedNotification> =
             chosen.iter().map(|&position| &plans[position]).collect();
         let ids = ids_of(&chosen);
         let group_key = group_key(&selected, recipient, channel)?;
+        if !self.may_send() {
+            round.released += ids.len();
+            self.store.release(&ids, &self.owner, now, now)?;
+            return Ok(Sending::Fenced);
+        }
         let result = match channel {
             Channel::Sms => self.send_sms(&selected, summary, &group_key),
             Channel::Email => self.send_email(&selected, summary, &group_key),
@@ -652,7 +705,7 @@ impl<'a> Dispatcher<'a> {
                     .mark_failed(&ids, &self.owner, &failure.reason, next, now)?;
             }
         }
-        Ok(())
+        Ok(Sending::Carried)
     }
 
     fn remember(

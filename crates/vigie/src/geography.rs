@@ -253,10 +253,7 @@ impl GeographyWatch {
         shared: SharedGeography,
         source: &GeographySource,
     ) -> GeographyWatch {
-        let lowercase = database.trim_start().to_ascii_lowercase();
-        let listen_url = (lowercase.starts_with("postgres://")
-            || lowercase.starts_with("postgresql://"))
-        .then(|| database.to_owned());
+        let listen_url = vigie_store::is_postgres_url(database).then(|| database.to_owned());
         GeographyWatch {
             store,
             listen_url,

@@ -17,6 +17,7 @@ mod config;
 mod context;
 mod delivery;
 mod geography;
+mod leadership;
 mod secrets;
 mod workers;
 

@@ -1,11 +1,12 @@
 //! The background work of `vigie serve`: the warning engine, run every few seconds over the
 //! stored events, and the outbox dispatcher. Both are synchronous (the store is), so they run
-//! on their own threads beside the async HTTP server, and stop when asked.
+//! on their own threads beside the async HTTP server, and stop when asked. Both work only
+//! while this replica leads (see [`crate::leadership`]); a follower's threads wait.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{Scope, ScopedJoinHandle};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::Utc;
 use vigie_domain::store::Store;
@@ -13,21 +14,21 @@ use vigie_domain::store::Store;
 use crate::channels::Channels;
 use crate::config::DeliveryConfig;
 use crate::delivery::{CommitteesFile, Dispatcher, Pipeline, evaluate};
+use crate::leadership::{Leadership, pause};
 
-/// Sleeps up to `total`, waking early when `stop` is set.
-fn pause(total: Duration, stop: &AtomicBool) {
-    let until = Instant::now() + total;
-    while !stop.load(Ordering::Relaxed) {
-        let left = until.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return;
-        }
-        std::thread::sleep(left.min(Duration::from_millis(100)));
-    }
+/// How often a follower's workers look whether it leads now.
+const FOLLOWER_POLL: Duration = Duration::from_millis(100);
+
+/// When the workers work: while `leadership` says this replica leads, until `stop` is set.
+#[derive(Clone, Copy)]
+pub struct Control<'scope> {
+    pub leadership: &'scope Leadership,
+    pub stop: &'scope AtomicBool,
 }
 
-/// Starts the engine and (when committees are configured) the dispatcher on `scope`. Both
-/// pick up changes to the committees file (`committees_file`) as they come.
+/// Starts the engine and (when committees are configured) the dispatcher on `scope`, and on
+/// PostgreSQL the thread that keeps or seeks the leader lock. Both pick up changes to the
+/// committees file (`committees_file`) as they come.
 pub fn start<'scope>(
     scope: &'scope Scope<'scope, '_>,
     store: Arc<dyn Store>,
@@ -35,9 +36,13 @@ pub fn start<'scope>(
     committees_file: impl Fn() -> Option<CommitteesFile>,
     channels: Channels,
     config: &'scope DeliveryConfig,
-    stop: &'scope AtomicBool,
+    control: Control<'scope>,
 ) -> Vec<ScopedJoinHandle<'scope, ()>> {
+    let Control { leadership, stop } = control;
     let mut handles = Vec::new();
+    if leadership.is_contended() {
+        handles.push(scope.spawn(move || leadership.keep(stop)));
+    }
     let engine_store = store.clone();
     let mut engine_pipeline = pipeline.clone();
     let mut engine_watch = committees_file();
@@ -47,6 +52,10 @@ pub fn start<'scope>(
             pipeline.refresh_geography();
             if let Some(committees) = engine_watch.as_mut().and_then(CommitteesFile::changed) {
                 pipeline.committees = Some(committees);
+            }
+            if !leadership.is_leader() {
+                pause(FOLLOWER_POLL, stop);
+                continue;
             }
             let now = Utc::now();
             match evaluate(engine_store.as_ref(), pipeline, now.date_naive(), now) {
@@ -65,7 +74,9 @@ pub fn start<'scope>(
         let committees = committees.clone();
         let mut dispatcher_watch = committees_file();
         handles.push(scope.spawn(move || {
-            let mut dispatcher = Dispatcher::new(store.as_ref(), committees, channels, config);
+            let mut dispatcher = Dispatcher::new(store.as_ref(), committees, channels, config)
+                .fenced_by(Box::new(move || leadership.confirm()));
+            let mut leading = false;
             let poll = Duration::from_millis(config.poll_interval_ms);
             while !stop.load(Ordering::Relaxed) {
                 if let Some(committees) =
@@ -73,7 +84,23 @@ pub fn start<'scope>(
                 {
                     dispatcher.replace_committees(committees);
                 }
+                if !leadership.is_leader() {
+                    if leading {
+                        // What it remembered of groups and storm guards is the past of
+                        // another leader's sends by the time it leads again.
+                        dispatcher.forget_groups();
+                        leading = false;
+                    }
+                    pause(FOLLOWER_POLL, stop);
+                    continue;
+                }
+                leading = true;
                 match dispatcher.round(Utc::now()) {
+                    Ok(round) if round.fenced => tracing::warn!(
+                        messages = round.messages,
+                        released = round.released,
+                        "outbox round cut short: no longer the leader"
+                    ),
                     Ok(round) if round.claimed > 0 => tracing::info!(
                         messages = round.messages,
                         sent = round.sent,

@@ -403,9 +403,14 @@ fn service_paths(paths: &mut Map<String, Value>) {
     );
     let health = |status: &str| {
         json!({ "type": "object", "required": ["status"],
-                "properties": { "status": { "type": "string", "enum": [status] },
-                                "geography_version": { "type": "integer",
-                                    "description": "The store's version of the zone set served." } } })
+                "properties": {
+                    "status": { "type": "string", "enum": [status] },
+                    "leader": { "type": "boolean", "description":
+                        "Whether this replica runs the warning engine and the dispatcher \
+                         (`vigie serve` says; on PostgreSQL one replica at a time)." },
+                    "geography_version": { "type": "integer",
+                        "description": "The store's version of the zone set served." },
+                } })
     };
     paths.insert(
         "/healthz".into(),

@@ -258,6 +258,7 @@ impl TestServer {
                     config,
                     clock: Clock::system(),
                     api_keys: None,
+                    leader: None,
                 };
                 address_sender.send(address).unwrap();
                 let shutdown = async {

@@ -78,7 +78,15 @@ pub(super) fn append_stream(
             "cannot append to the stream log",
         )?
         .ok_or_else(|| StoreError::Backend("a stream entry has no id".to_owned()))?;
-    column(&row, 0, "stream entry id")
+    let id: i64 = column(&row, 0, "stream entry id")?;
+    // Delivered at commit, to the listeners of every replica: they read the entry from the
+    // log (the notification carries its id only, and is a wake-up, not the message).
+    transaction.execute(
+        "SELECT pg_notify($1, $2)",
+        &[&super::cluster::STREAM_CHANNEL, &id.to_string()],
+        "cannot notify the stream's listeners",
+    )?;
+    Ok(id)
 }
 
 /// The `Store` methods of this module, called from the trait implementation in `mod.rs`.

@@ -7,6 +7,7 @@
 
 mod access;
 mod batch;
+pub mod cluster;
 mod delivery;
 mod geography;
 mod pool;

@@ -1,5 +1,10 @@
 //! `vigie serve`: the long-running service in one process: the HTTP API (OGC API Features,
 //! SMS gateway webhooks, the report form), the warning engine and the outbox dispatcher.
+//!
+//! On PostgreSQL it may run as several replicas behind a load balancer: each answers HTTP,
+//! one leads (runs the engine and dispatcher, see [`crate::leadership`]), and each listens
+//! for the stream log's notifications so that its live stream shows what any of them (or
+//! `vigie ingest`) stored.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -10,7 +15,8 @@ use clap::Args;
 use vigie_domain::PhoneProtector;
 use vigie_http::{
     AfricasTalkingConfig, AppState, CapConfig, IntakeConfig, ReceiptsConfig, Secret,
-    SharedGeography, SmsSyncConfig, TwilioConfig, WebhookReceiptsConfig,
+    SharedGeography, SmsSyncConfig, StreamSettings, StreamWake, TwilioConfig,
+    WebhookReceiptsConfig,
 };
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,6 +25,7 @@ use crate::channels::Channels;
 use crate::context::Context;
 use crate::delivery::Pipeline;
 use crate::geography::GeographyWatch;
+use crate::leadership::Leadership;
 use crate::secrets::load_secret;
 
 #[derive(Debug, Args)]
@@ -117,6 +124,25 @@ pub fn run(args: ServeArgs, context: &Context) -> anyhow::Result<ExitCode> {
         intake,
     )
     .with_api_keys(Arc::new(vigie_http::StoreApiKeys::new(store.clone())));
+    let cluster = &context.config.cluster;
+    let replicated = vigie_store::is_postgres_url(&context.database);
+    let leadership = if replicated {
+        Leadership::postgres(&context.database, cluster)
+    } else {
+        Leadership::always()
+    };
+    let state = state.with_leader(leadership.flag());
+    let wake = StreamWake::new();
+    let stream = if replicated {
+        StreamSettings {
+            poll_interval: std::time::Duration::from_millis(cluster.stream_poll_ms),
+            wake: Some(wake.clone()),
+            ..StreamSettings::default()
+        }
+    } else {
+        // One process: the log is only written here, and a 100 ms poll costs nothing.
+        StreamSettings::default()
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -131,16 +157,27 @@ pub fn run(args: ServeArgs, context: &Context) -> anyhow::Result<ExitCode> {
     );
     std::thread::scope(|scope| {
         let geography_thread = scope.spawn(|| geography_watch.run(&stop));
-        let workers = crate::workers::start(
+        let mut workers = crate::workers::start(
             scope,
             store,
             &pipeline,
             || crate::delivery::CommitteesFile::watch(context, &pipeline),
             channels,
             delivery,
-            &stop,
+            crate::workers::Control {
+                leadership: &leadership,
+                stop: &stop,
+            },
         );
-        let served = runtime.block_on(serve_http(address, state, gateways));
+        if replicated {
+            let url = context.database.as_str();
+            let retry = std::time::Duration::from_millis(cluster.lock_retry_ms);
+            let (stop, wake) = (&stop, wake.clone());
+            workers.push(scope.spawn(move || {
+                vigie_store::listen_stream(url, retry, stop, &|| wake.wake());
+            }));
+        }
+        let served = runtime.block_on(serve_http(address, state, stream, gateways));
         stop.store(true, Ordering::Relaxed);
         for worker in workers {
             let _ = worker.join();
@@ -153,6 +190,7 @@ pub fn run(args: ServeArgs, context: &Context) -> anyhow::Result<ExitCode> {
 async fn serve_http(
     address: SocketAddr,
     state: AppState,
+    stream: StreamSettings,
     gateways: Vec<&str>,
 ) -> anyhow::Result<ExitCode> {
     let listener = match tokio::net::TcpListener::bind(address).await {
@@ -168,7 +206,12 @@ async fn serve_http(
             gateways.join(", ")
         }
     );
-    vigie_http::serve(listener, vigie_http::router(state), shutdown_signal()).await?;
+    vigie_http::serve(
+        listener,
+        vigie_http::router_with_stream(state, stream),
+        shutdown_signal(),
+    )
+    .await?;
     eprintln!("vigie stopped");
     Ok(ExitCode::SUCCESS)
 }
