@@ -150,6 +150,40 @@ pub struct ReportQuery {
     pub limit: Option<u64>,
 }
 
+/// One published version of the zone set (communes, cercles, regions, corridors), as the
+/// store keeps it: the encoded bytes are immutable once published.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GeographyVersion {
+    /// 1, 2, 3… in publication order; the highest is the current one.
+    pub version: i64,
+    /// SHA-256 of the encoded bytes, lowercase hex.
+    pub sha256: String,
+    /// Size of the encoded bytes.
+    pub size_bytes: u64,
+    /// Where it came from (a file name, `embedded`), for operators.
+    pub label: String,
+    /// When it was published.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A published zone set with its encoded bytes (the `vigie-spatial` codec's format).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredGeography {
+    /// Which version.
+    pub version: GeographyVersion,
+    /// The encoded zone set.
+    pub bytes: Vec<u8>,
+}
+
+/// What [`Store::publish_geography`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeographyPublication {
+    /// The current version after the call.
+    pub version: GeographyVersion,
+    /// False when the bytes were already the current version (nothing was written).
+    pub published: bool,
+}
+
 /// Vigie's storage. Every method is one transaction: it happens completely or not at all.
 ///
 /// Every store is also a [`DeliveryStore`], so the one value `vigie_store::open` returns
@@ -285,6 +319,29 @@ pub trait Store: DeliveryStore + Send + Sync {
         ref_id: i64,
         payload: &serde_json::Value,
     ) -> Result<i64, StoreError>;
+
+    // --- the geography (see [`GeographyVersion`]) ---
+
+    /// The current zone set with its bytes, or `None` when none was ever published.
+    fn current_geography(&self) -> Result<Option<StoredGeography>, StoreError>;
+
+    /// The current version without its bytes (a cheap look for replicas checking whether
+    /// they are up to date).
+    fn current_geography_version(&self) -> Result<Option<GeographyVersion>, StoreError>;
+
+    /// Every published version, newest first, without the bytes.
+    fn geography_versions(&self) -> Result<Vec<GeographyVersion>, StoreError>;
+
+    /// Publishes `bytes` (an encoded zone set; the store does not decode it) as the new
+    /// current version, unless they already are the current version, in which case nothing
+    /// is written. Concurrent publications are serialised, so two replicas seeding an empty
+    /// store at once make one version. On PostgreSQL a new version also sends
+    /// `NOTIFY vigie_geography` with its number, delivered at commit.
+    fn publish_geography(
+        &self,
+        bytes: &[u8],
+        label: &str,
+    ) -> Result<GeographyPublication, StoreError>;
 }
 
 /// The storage side of delivery: warning transitions, the notification outbox, silences, and

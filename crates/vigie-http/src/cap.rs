@@ -125,10 +125,11 @@ pub fn public_alert(
         warning.record.zone_level,
         warning.record.zone.as_str(),
     );
+    let geography = state.geography();
     let context = TransitionContext {
         episode_history: history,
         outline: if with_area {
-            outline(&state.zones, warning)
+            outline(&geography.zones, warning)
         } else {
             None
         },

@@ -76,7 +76,7 @@ pub use keys::StoreApiKeys;
 pub use live::{LiveHub, StreamSettings, StreamWake};
 pub use metrics::HttpMetrics;
 pub use rate_limit::{IpNetwork, IpNetworkError, Rate, RateLimitConfig};
-pub use state::{AppState, Clock};
+pub use state::{AppState, Clock, Geography, SharedGeography};
 
 /// Every route, with the limits: body size (413 beyond `body_limit_bytes`), request timeout
 /// (503 beyond `request_timeout`), rate limits (429, see [`RateLimitConfig`]), compression,

@@ -182,6 +182,11 @@ async fn health(State(state): State<MetricsState>) -> Response {
         if let Some(leader) = &state.app.leader {
             body["leader"] = json!(leader.load(Ordering::SeqCst));
         }
+        // Which zone set this replica serves: after a publication, every replica behind the
+        // load balancer should soon say the same.
+        if let Some(version) = state.app.geography.version() {
+            body["geography_version"] = json!(version);
+        }
         (StatusCode::OK, axum::Json(body)).into_response()
     } else {
         tracing::warn!("health check: the store does not answer");
@@ -215,6 +220,15 @@ async fn metrics(State(state): State<MetricsState>) -> Result<Response, AppError
         );
     }
     state.http.write(&mut body);
+    if let Some(version) = state.app.geography.version() {
+        header_lines(
+            &mut body,
+            "vigie_geography_version",
+            "gauge",
+            "The store's version of the zone set this process serves.",
+        );
+        let _ = writeln!(body, "vigie_geography_version {version}");
+    }
     let mut response = body.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

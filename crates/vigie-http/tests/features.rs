@@ -187,13 +187,16 @@ fn fixture_with(features: Arc<FeatureCatalog>) -> Fixture {
     }
     let state = AppState {
         store: store.clone(),
-        zones: GEOGRAPHY.zones.clone(),
-        index: GEOGRAPHY.index.clone(),
-        directory: GEOGRAPHY.directory.clone(),
+        geography: vigie_http::SharedGeography::new(vigie_http::Geography {
+            version: None,
+            zones: GEOGRAPHY.zones.clone(),
+            index: GEOGRAPHY.index.clone(),
+            directory: GEOGRAPHY.directory.clone(),
+            features,
+        }),
         protector,
         config: IntakeConfig::default(),
         clock: Clock::fixed(Utc.with_ymd_and_hms(2024, 7, 15, 12, 0, 0).unwrap()),
-        features,
         api_keys: None,
         rules: None,
         leader: None,

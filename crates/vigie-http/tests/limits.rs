@@ -55,13 +55,16 @@ fn app(config: IntakeConfig, clock: Clock, features: Arc<FeatureCatalog>) -> App
     live_support::ingest(store.as_ref(), &["MLI1"]);
     let state = AppState {
         store: store.clone(),
-        zones: GEOGRAPHY.zones.clone(),
-        index: GEOGRAPHY.index.clone(),
-        directory: GEOGRAPHY.directory.clone(),
+        geography: vigie_http::SharedGeography::new(vigie_http::Geography {
+            version: None,
+            zones: GEOGRAPHY.zones.clone(),
+            index: GEOGRAPHY.index.clone(),
+            directory: GEOGRAPHY.directory.clone(),
+            features,
+        }),
         protector: Arc::new(PhoneProtector::new(DEPLOYMENT_SECRET).unwrap()),
         config,
         clock,
-        features,
         api_keys: None,
         rules: None,
         leader: None,

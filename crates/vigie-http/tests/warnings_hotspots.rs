@@ -40,13 +40,16 @@ impl Fixture {
         let store = support::open_test_store(directory.path());
         let state = AppState {
             store: store.clone(),
-            zones: GEOGRAPHY.zones.clone(),
-            index: GEOGRAPHY.index.clone(),
-            directory: GEOGRAPHY.directory.clone(),
+            geography: vigie_http::SharedGeography::new(vigie_http::Geography {
+                version: None,
+                zones: GEOGRAPHY.zones.clone(),
+                index: GEOGRAPHY.index.clone(),
+                directory: GEOGRAPHY.directory.clone(),
+                features: GEOGRAPHY.features.clone(),
+            }),
             protector: Arc::new(PhoneProtector::new(DEPLOYMENT_SECRET).unwrap()),
             config: IntakeConfig::default(),
             clock: Clock::fixed(Utc.with_ymd_and_hms(2024, 7, 15, 12, 0, 0).unwrap()),
-            features: GEOGRAPHY.features.clone(),
             api_keys: None,
             rules: None,
             leader: None,

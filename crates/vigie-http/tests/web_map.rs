@@ -83,16 +83,19 @@ struct Fixture {
 fn state(store: Arc<dyn Store>, web_root: std::path::PathBuf) -> AppState {
     AppState {
         store,
-        zones: GEOGRAPHY.zones.clone(),
-        index: GEOGRAPHY.index.clone(),
-        directory: GEOGRAPHY.directory.clone(),
+        geography: vigie_http::SharedGeography::new(vigie_http::Geography {
+            version: None,
+            zones: GEOGRAPHY.zones.clone(),
+            index: GEOGRAPHY.index.clone(),
+            directory: GEOGRAPHY.directory.clone(),
+            features: GEOGRAPHY.features.clone(),
+        }),
         protector: Arc::new(PhoneProtector::new(DEPLOYMENT_SECRET).unwrap()),
         config: IntakeConfig {
             web_root,
             ..IntakeConfig::default()
         },
         clock: Clock::fixed(Utc.with_ymd_and_hms(2024, 7, 17, 12, 0, 0).unwrap()),
-        features: GEOGRAPHY.features.clone(),
         api_keys: None,
         rules: None,
         leader: None,

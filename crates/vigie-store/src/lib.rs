@@ -71,6 +71,11 @@
 //!   batch that changed events, per recorded report and per new warning transition, written
 //!   in the transaction of the change; ids increase in commit order (on PostgreSQL appends
 //!   take an advisory lock held until commit). Payloads hold ids and aggregates only.
+//! - `geography_versions (version, sha256, size_bytes, label, created_at, zone_set)`: the
+//!   encoded zone sets every process locates events with, append-only, the highest version
+//!   current (migration 5). Publishing the bytes of the current version writes nothing;
+//!   publications take a lock (the writer's on SQLite, an advisory lock on PostgreSQL) and on
+//!   PostgreSQL notify [`GEOGRAPHY_CHANNEL`] with the new version at commit.
 //!
 //! # Delivery
 //!
@@ -124,6 +129,7 @@
 mod codec;
 mod delivery;
 mod error;
+mod geography;
 mod json;
 mod layout;
 mod logic;
@@ -138,11 +144,12 @@ use std::sync::Arc;
 
 pub use vigie_domain::store::{DeliveryStore, Store, StoreError};
 
-pub use crate::postgres::PostgresStore;
+pub use crate::geography::GEOGRAPHY_CHANNEL;
 pub use crate::postgres::cluster::{
     LEADER_LOCK_APPLICATION, LEADER_LOCK_KEY, LeaderLock, STREAM_CHANNEL,
     STREAM_LISTEN_APPLICATION, listen_stream,
 };
+pub use crate::postgres::{GeographyListener, ListenOutcome, PostgresStore};
 pub use crate::sqlite::SqliteStore;
 
 /// Opens the store named by `database`: a `postgres://` or `postgresql://` URL, or else the

@@ -65,7 +65,7 @@ on_both_backends! {
     ],
     databases: [
         a_batch_whose_stream_entry_fails_leaves_no_event_behind,
-        the_migrations_reach_version_4,
+        the_migrations_reach_version_5,
     ],
 }
 
@@ -396,7 +396,7 @@ mod scenarios {
         assert_eq!(entries(store).len(), 1);
     }
 
-    pub fn the_migrations_reach_version_4(database: TestDatabase) {
-        assert_eq!(database.migration_versions(), vec![1, 2, 3, 4]);
+    pub fn the_migrations_reach_version_5(database: TestDatabase) {
+        assert_eq!(database.migration_versions(), vec![1, 2, 3, 4, 5]);
     }
 }

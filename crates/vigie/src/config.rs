@@ -90,10 +90,18 @@ pub struct GeographyConfig {
     /// Points outside every commune but within this distance of one are snapped to it (km).
     #[serde(default = "default_snap_km")]
     pub snap_km: f64,
+    /// How often `serve` looks at the store's current zone set version, as a safety net
+    /// beside PostgreSQL's notifications (and the only way on SQLite), in seconds.
+    #[serde(default = "default_geography_check_seconds")]
+    pub check_interval_seconds: u64,
 }
 
 fn default_snap_km() -> f64 {
     5.0
+}
+
+fn default_geography_check_seconds() -> u64 {
+    30
 }
 
 impl Default for GeographyConfig {
@@ -101,6 +109,7 @@ impl Default for GeographyConfig {
         GeographyConfig {
             zones: None,
             snap_km: default_snap_km(),
+            check_interval_seconds: default_geography_check_seconds(),
         }
     }
 }
@@ -726,6 +735,9 @@ impl Config {
             bail!(
                 "geography.snap_km = {snap_km} is invalid (expected a distance from 0 to 100 km)"
             );
+        }
+        if self.geography.check_interval_seconds == 0 {
+            bail!("geography.check_interval_seconds must be at least 1");
         }
         if self.store.database.trim().is_empty() {
             bail!("store.database is empty (expected a file path or a postgres:// URL)");

@@ -56,12 +56,22 @@ pub struct Pipeline {
     pub committees: Option<Arc<Committees>>,
     /// When the committees file had been modified as it was read.
     pub committees_modified: Option<SystemTime>,
+    /// The store's version of the zone set `zones` and `hierarchy` were built from.
+    pub geography_version: Option<i64>,
+    /// The geography `serve` keeps up to date; [`Pipeline::refresh_geography`] follows it.
+    pub shared_geography: Option<vigie_http::SharedGeography>,
 }
 
 impl Pipeline {
     /// Rules, zones and committees from the configuration.
     pub fn load(context: &Context) -> anyhow::Result<Pipeline> {
-        let zone_set = context.geography.zone_set()?;
+        Pipeline::load_with(context, context.open_store()?.as_ref())
+    }
+
+    /// Rules and committees from the configuration, zones from `store`.
+    pub fn load_with(context: &Context, store: &dyn Store) -> anyhow::Result<Pipeline> {
+        let stored = context.geography.stored_zone_set(store)?;
+        let zone_set = stored.zones;
         let delivery = &context.config.delivery;
         let rules = load_rules(delivery.rules.as_deref())?;
         let hierarchy = ZoneHierarchy::from_zone_set(&zone_set);
@@ -83,7 +93,37 @@ impl Pipeline {
             hierarchy,
             committees,
             committees_modified,
+            geography_version: Some(stored.version.version),
+            shared_geography: None,
         })
+    }
+
+    /// The same pipeline following `shared` (which `serve` replaces on each publication).
+    pub fn following(self, shared: vigie_http::SharedGeography) -> Pipeline {
+        Pipeline {
+            shared_geography: Some(shared),
+            ..self
+        }
+    }
+
+    /// Takes the shared geography's zones when it moved to another version since the last
+    /// call (the engine calls this before each evaluation). True when it did.
+    pub fn refresh_geography(&mut self) -> bool {
+        let Some(shared) = &self.shared_geography else {
+            return false;
+        };
+        let geography = shared.current();
+        if geography.version == self.geography_version {
+            return false;
+        }
+        self.zones = ZoneTable::from_zone_set(&geography.zones);
+        self.hierarchy = ZoneHierarchy::from_zone_set(&geography.zones);
+        self.geography_version = geography.version;
+        tracing::info!(
+            version = geography.version,
+            "the warning engine uses the new geography"
+        );
+        true
     }
 }
 
@@ -94,6 +134,10 @@ impl Pipeline {
 pub struct CommitteesFile {
     path: PathBuf,
     hierarchy: ZoneHierarchy,
+    /// The geography `hierarchy` was built from, followed so that a committee naming a zone
+    /// of a newly published zone set validates.
+    geography: Option<vigie_http::SharedGeography>,
+    geography_version: Option<i64>,
     modified: Option<SystemTime>,
     checked: Option<Instant>,
 }
@@ -115,10 +159,24 @@ impl CommitteesFile {
         Some(CommitteesFile {
             path,
             hierarchy: pipeline.hierarchy.clone(),
+            geography: pipeline.shared_geography.clone(),
+            geography_version: pipeline.geography_version,
             // From the pipeline's reading: a change made while serve was starting counts.
             modified: pipeline.committees_modified,
             checked: None,
         })
+    }
+
+    /// The zone hierarchy of the current geography.
+    fn hierarchy(&mut self) -> &ZoneHierarchy {
+        if let Some(shared) = &self.geography {
+            let geography = shared.current();
+            if geography.version != self.geography_version {
+                self.hierarchy = ZoneHierarchy::from_zone_set(&geography.zones);
+                self.geography_version = geography.version;
+            }
+        }
+        &self.hierarchy
     }
 
     /// The new committees when the file changed since the last look and still validates.
@@ -137,7 +195,7 @@ impl CommitteesFile {
         self.modified = modified;
         let loaded = std::fs::read_to_string(&self.path)
             .map_err(anyhow::Error::from)
-            .and_then(|text| Ok(Committees::from_toml(&text, &self.hierarchy)?));
+            .and_then(|text| Ok(Committees::from_toml(&text, self.hierarchy())?));
         match loaded {
             Ok(committees) => {
                 tracing::info!(
@@ -841,5 +899,96 @@ impl From<vigie_notify::DeliveryError> for Failure {
                 .and_then(|wait| TimeDelta::from_std(wait).ok()),
             reason: error.to_string(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use vigie_domain::{ZoneLevel, ZoneSet};
+    use vigie_http::SharedGeography;
+    use vigie_spatial::{IndexOptions, SpatialIndex, codec};
+
+    use super::*;
+    use crate::geography::{EMBEDDED_ZONES, build_shared};
+
+    fn geography(zones: &ZoneSet, version: i64) -> vigie_http::Geography {
+        let index = SpatialIndex::build(zones, IndexOptions::default());
+        build_shared(zones.clone(), index, Some(version))
+    }
+
+    #[test]
+    fn the_engine_takes_a_published_geography_at_its_next_refresh() {
+        let zones = codec::decode(EMBEDDED_ZONES).unwrap();
+        let shared = SharedGeography::new(geography(&zones, 1));
+        let mut pipeline = Pipeline {
+            rules: load_rules(None).unwrap(),
+            zones: ZoneTable::from_zone_set(&zones),
+            hierarchy: ZoneHierarchy::from_zone_set(&zones),
+            committees: None,
+            committees_modified: None,
+            geography_version: Some(1),
+            shared_geography: None,
+        }
+        .following(shared.clone());
+        assert!(!pipeline.refresh_geography(), "already at version 1");
+
+        let mut renamed = zones.clone();
+        renamed.communes[0].name = "Renommée".to_owned();
+        let removed = renamed.corridors.pop().unwrap();
+        shared.replace(geography(&renamed, 2));
+        assert!(pipeline.refresh_geography());
+        assert_eq!(pipeline.geography_version, Some(2));
+        let commune = &zones.communes[0].id;
+        let position = pipeline
+            .zones
+            .position(ZoneLevel::Commune, commune)
+            .unwrap();
+        assert_eq!(pipeline.zones.get(position).name, "Renommée");
+        assert_eq!(
+            pipeline.zones.position(ZoneLevel::Corridor, &removed.id),
+            None
+        );
+        assert_eq!(pipeline.hierarchy.level(&removed.id), None);
+        assert!(!pipeline.refresh_geography(), "nothing new since");
+    }
+
+    #[test]
+    fn a_committee_of_a_newly_published_commune_validates_once_the_geography_moved() {
+        let zones = codec::decode(EMBEDDED_ZONES).unwrap();
+        let shared = SharedGeography::new(geography(&zones, 1));
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("committees.toml");
+        std::fs::write(
+            &path,
+            "[[committee]]\nid = \"ccs-nouvelle\"\nname = \"Nouvelle commune\"\n\
+             kind = \"communal\"\nzones = [\"ML999901\"]\n\n[[committee.member]]\n\
+             id = \"m1\"\nname = \"Member\"\nphone = \"+44 7700 900001\"\n\
+             channels = [\"sms\"]\n",
+        )
+        .unwrap();
+        let mut watch = CommitteesFile {
+            path,
+            hierarchy: ZoneHierarchy::from_zone_set(&zones),
+            geography: Some(shared.clone()),
+            geography_version: Some(1),
+            modified: None,
+            checked: None,
+        };
+        assert!(
+            watch.changed().is_none(),
+            "ML999901 is no commune of version 1"
+        );
+
+        let mut extended = zones.clone();
+        let mut commune = extended.communes[0].clone();
+        commune.id = vigie_domain::ZoneId::new("ML999901").unwrap();
+        extended.communes.push(commune);
+        shared.replace(geography(&extended, 2));
+        // Looked at again as if the file had just changed.
+        watch.modified = None;
+        watch.checked = None;
+        let committees = watch.changed().expect("valid against version 2");
+        assert_eq!(committees.committees().len(), 1);
+        assert_eq!(watch.geography_version, Some(2));
     }
 }

@@ -150,7 +150,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         config,
     };
     match cli.command {
-        Command::Zones(command) => commands::zones::run(command, &context.geography),
+        Command::Zones(command) => commands::zones::run(command, &context),
         Command::Locate(args) => commands::locate::run(args, &context.geography),
         Command::Gen(command) => commands::generate::run(command, &context),
         Command::Bench(command) => commands::bench::run(command, &context),

@@ -56,6 +56,7 @@ pub fn start<'scope>(
     handles.push(scope.spawn(move || {
         let pipeline = &mut engine_pipeline;
         while !stop.load(Ordering::Relaxed) {
+            pipeline.refresh_geography();
             if let Some(committees) = engine_watch.as_mut().and_then(CommitteesFile::changed) {
                 pipeline.committees = Some(committees);
             }

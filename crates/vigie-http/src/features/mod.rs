@@ -260,19 +260,20 @@ async fn api(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
     check_metadata_query(raw.as_deref())?;
-    let example_zone = state
+    let geography = state.geography();
+    let example_zone = geography
         .zones
         .communes
         .first()
         .map(|commune| commune.id.as_str());
-    let document = openapi::document(&state.features, &base_url(&headers), example_zone);
+    let document = openapi::document(&geography.features, &base_url(&headers), example_zone);
     Ok(json_response(&document, OPENAPI_JSON))
 }
 
 fn collection_description(state: &AppState, meta: &CollectionMeta, base: &str) -> Value {
     let items = format!("{base}/collections/{}/items", meta.id);
     let mut extent = json!({
-        "spatial": { "bbox": [state.features.spatial_extent()], "crs": CRS84 },
+        "spatial": { "bbox": [state.geography().features.spatial_extent()], "crs": CRS84 },
     });
     if meta.dated {
         extent["temporal"] = json!({
@@ -288,7 +289,7 @@ fn collection_description(state: &AppState, meta: &CollectionMeta, base: &str) -
         "crs": [CRS84],
         "extent": extent,
         "requiresKey": meta.requires_key,
-        "attribution": state.features.attribution(),
+        "attribution": state.geography().features.attribution(),
         "links": [
             link(format!("{base}/collections/{}", meta.id), "self", JSON, "This collection"),
             link(items.clone(), "items", GEOJSON, "Items as GeoJSON"),
@@ -307,6 +308,7 @@ async fn collections(
     let base = base_url(&headers);
     // Only what the caller may read: a public client is never pointed at a 401.
     let collections: Vec<Value> = state
+        .geography()
         .features
         .collections()
         .map(|collection| collection.meta())
@@ -322,6 +324,7 @@ async fn collections(
 
 fn find_meta(state: &AppState, id: &str) -> Result<&'static CollectionMeta, AppError> {
     state
+        .geography()
         .features
         .find(id)
         .map(|collection| collection.meta())
@@ -407,7 +410,8 @@ async fn items(
         let state = state.clone();
         let query: ItemsQuery = query.clone();
         blocking(move || {
-            let collection = state
+            let geography = state.geography();
+            let collection = geography
                 .features
                 .find(meta.id)
                 .ok_or_else(AppError::not_found)?;
@@ -498,7 +502,7 @@ async fn item(
     let found = {
         let state = state.clone();
         let feature_id = feature_id.clone();
-        blocking(move || match state.features.find(meta.id) {
+        blocking(move || match state.geography().features.find(meta.id) {
             Some(collection) => collection.item(&state, &feature_id),
             None => Err(AppError::not_found()),
         })

@@ -503,6 +503,8 @@ fn service_paths(paths: &mut Map<String, Value>, example_zone: Option<&str>) {
                     "leader": { "type": "boolean", "description":
                         "Whether this replica runs the warning engine and the dispatcher \
                          (`vigie serve` says; on PostgreSQL one replica at a time)." },
+                    "geography_version": { "type": "integer",
+                        "description": "The store's version of the zone set served." },
                 } })
     };
     paths.insert(

@@ -131,7 +131,7 @@ pub(crate) async fn review_report(
             Err(error) => return Err(error.into()),
         };
         tracing::info!(report = id, decision = %decision, "report reviewed");
-        Ok(ReportsCollection::new(state.directory.clone()).public_feature(reviewed))
+        Ok(ReportsCollection::new(state.geography().directory.clone()).public_feature(reviewed))
     })
     .await?;
     let links = json!([

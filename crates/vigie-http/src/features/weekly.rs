@@ -64,8 +64,9 @@ fn find_zone(state: &AppState, id: &str) -> Option<ZoneInfo> {
             rect.max().y + SNAP_MARGIN_DEGREES,
         ]
     };
+    let geography = state.geography();
     for level in [ZoneLevel::Commune, ZoneLevel::Cercle, ZoneLevel::Region] {
-        if let Some(zone) = state.zones.find(level, &zone_id) {
+        if let Some(zone) = geography.zones.find(level, &zone_id) {
             return Some(ZoneInfo {
                 id: zone.id.clone(),
                 name: zone.name.clone(),
@@ -74,7 +75,7 @@ fn find_zone(state: &AppState, id: &str) -> Option<ZoneInfo> {
             });
         }
     }
-    state
+    geography
         .zones
         .corridors
         .iter()

@@ -108,7 +108,7 @@ pub(crate) async fn receive_sms(
         // Mali keeps UTC all year (no daylight saving): the UTC day is the local day.
         let parse = parse_report_with_default(
             &text,
-            &state.directory,
+            &state.geography().directory,
             received_at.date_naive(),
             state.config.default_language,
         );

@@ -2,14 +2,15 @@
 
 use vigie_domain::{EventLocation, LocateStatus, ZoneId};
 
-use crate::state::AppState;
+use crate::state::{AppState, Geography};
 
 /// A point (lon, lat) and where it lies in the geography.
 pub(crate) type Place = ((f64, f64), EventLocation);
 
 /// The representative point of a commune (lon, lat) and the location of a report placed there.
 pub(crate) fn commune_place(state: &AppState, commune: &ZoneId) -> Option<Place> {
-    let entry = state.directory.commune(commune)?;
+    let geography = state.geography();
+    let entry = geography.directory.commune(commune)?;
     let point = entry.representative_point?;
     let location = EventLocation {
         // The point is inside the commune's polygon by construction.
@@ -17,15 +18,19 @@ pub(crate) fn commune_place(state: &AppState, commune: &ZoneId) -> Option<Place>
         commune: Some(entry.id.clone()),
         cercle: entry.cercle.as_ref().map(|cercle| cercle.id.clone()),
         region: entry.region.as_ref().map(|region| region.id.clone()),
-        corridors: point_location(state, point.0, point.1).corridors,
+        corridors: location_in(&geography, point.0, point.1).corridors,
     };
     Some((point, location))
 }
 
 /// Where exact coordinates lie: commune (inside or snapped), cercle, region and corridors.
 pub(crate) fn point_location(state: &AppState, longitude: f64, latitude: f64) -> EventLocation {
-    let found = state.index.locate(longitude, latitude);
-    let zones = &state.zones;
+    location_in(&state.geography(), longitude, latitude)
+}
+
+fn location_in(geography: &Geography, longitude: f64, latitude: f64) -> EventLocation {
+    let found = geography.index.locate(longitude, latitude);
+    let zones = &geography.zones;
     let id_at = |zones: &[vigie_domain::Zone], position: Option<u32>| {
         position
             .and_then(|position| zones.get(position as usize))

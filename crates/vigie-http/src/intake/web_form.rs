@@ -42,7 +42,7 @@ use vigie_domain::{EventType, LocateStatus, ReportChannel, ReportedIncident, Zon
 use super::placement::{Place, commune_place, point_location};
 use super::{MAX_ID_CHARS, MAX_TEXT_CHARS, Submission, blocking, protect_sender, record};
 use crate::error::AppError;
-use crate::state::AppState;
+use crate::state::{AppState, Geography};
 
 /// The fields the form accepts; any other is refused, so a misspelt field is never ignored.
 const FIELDS: [&str; 11] = [
@@ -314,22 +314,23 @@ fn interpret(
     form: &WebReport,
     received_on: NaiveDate,
 ) -> Result<(SmsParse, Option<Place>), AppError> {
+    let geography = state.geography();
     let default_language = form.language.unwrap_or(state.config.default_language);
     let text_parse = form.text.as_deref().map(|text| {
-        parse_report_with_default(text, &state.directory, received_on, default_language)
+        parse_report_with_default(text, &geography.directory, received_on, default_language)
     });
     let language = form
         .language
         .or(text_parse.as_ref().map(SmsParse::language))
         .unwrap_or(default_language);
     let named = match &form.commune {
-        Some(name) => Some(named_commune(state, name)?),
+        Some(name) => Some(named_commune(&geography, name)?),
         None => None,
     };
     let text_commune = text_parse
         .as_ref()
         .and_then(SmsParse::commune)
-        .and_then(|id| state.directory.commune(id));
+        .and_then(|id| geography.directory.commune(id));
     let fallback_commune = named.or(text_commune);
 
     let mut commune = fallback_commune.map(CommuneEntry::to_ref);
@@ -354,7 +355,7 @@ fn interpret(
                 commune = location
                     .commune
                     .as_ref()
-                    .and_then(|id| state.directory.commune(id))
+                    .and_then(|id| geography.directory.commune(id))
                     .map(CommuneEntry::to_ref);
                 Some(((longitude, latitude), location))
             }
@@ -458,10 +459,10 @@ fn understood_parts(parse: &SmsParse) -> PartialReport {
 }
 
 /// The commune a structured field names, or a 422 listing the candidates or suggestions.
-fn named_commune<'state>(
-    state: &'state AppState,
+fn named_commune<'geography>(
+    geography: &'geography Geography,
     name: &str,
-) -> Result<&'state CommuneEntry, AppError> {
+) -> Result<&'geography CommuneEntry, AppError> {
     let describe = |entry: &CommuneEntry| {
         json!({
             "id": entry.id.as_str(),
@@ -469,7 +470,7 @@ fn named_commune<'state>(
             "cercle": entry.cercle.as_ref().map(|cercle: &ZoneRef| cercle.name.clone()),
         })
     };
-    match state.directory.lookup(name) {
+    match geography.directory.lookup(name) {
         CommuneLookup::Found { commune, .. } => Ok(commune),
         CommuneLookup::Ambiguous { candidates, .. } => Err(AppError::invalid_field(
             "several communes have this name; add the cercle or give the P-code",

@@ -247,13 +247,16 @@ impl TestServer {
                 config.validate().expect("the test configuration is valid");
                 let state = AppState {
                     store: server_store,
-                    zones: GEOGRAPHY.zones.clone(),
-                    index: GEOGRAPHY.index.clone(),
-                    directory: GEOGRAPHY.directory.clone(),
+                    geography: vigie_http::SharedGeography::new(vigie_http::Geography {
+                        version: None,
+                        zones: GEOGRAPHY.zones.clone(),
+                        index: GEOGRAPHY.index.clone(),
+                        directory: GEOGRAPHY.directory.clone(),
+                        features: GEOGRAPHY.features.clone(),
+                    }),
                     protector: server_protector,
                     config,
                     clock: Clock::system(),
-                    features: GEOGRAPHY.features.clone(),
                     api_keys: None,
                     rules: None,
                     leader: None,

@@ -9,6 +9,7 @@ mod access;
 mod batch;
 pub mod cluster;
 mod delivery;
+mod geography;
 mod pool;
 mod schema;
 
@@ -30,6 +31,8 @@ use vigie_domain::{
     QuarantineRecord, RecordedReport, Report, ReportChannel, ReportReview, ReportStatus,
     ReportedIncident, Reporter, StoredVersion,
 };
+
+pub use self::geography::{GeographyListener, ListenOutcome};
 
 use self::batch::{EventColumns, PendingWrites};
 use self::pool::{PgConnection, Pool};
@@ -1257,6 +1260,30 @@ impl Store for PostgresStore {
         payload: &serde_json::Value,
     ) -> Result<i64, StoreError> {
         self.publish_stream_in_postgres(kind, ref_id, payload)
+    }
+
+    fn current_geography(
+        &self,
+    ) -> Result<Option<vigie_domain::store::StoredGeography>, StoreError> {
+        self.current_geography_in_postgres()
+    }
+
+    fn current_geography_version(
+        &self,
+    ) -> Result<Option<vigie_domain::store::GeographyVersion>, StoreError> {
+        self.current_geography_version_in_postgres()
+    }
+
+    fn geography_versions(&self) -> Result<Vec<vigie_domain::store::GeographyVersion>, StoreError> {
+        self.geography_versions_in_postgres()
+    }
+
+    fn publish_geography(
+        &self,
+        bytes: &[u8],
+        label: &str,
+    ) -> Result<vigie_domain::store::GeographyPublication, StoreError> {
+        self.publish_geography_in_postgres(bytes, label)
     }
 }
 

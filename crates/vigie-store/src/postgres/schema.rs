@@ -258,6 +258,23 @@ CREATE TABLE stream_log (
 CREATE INDEX events_community ON events (id) WHERE source = 'community';
 "#,
     },
+    Migration {
+        version: 5,
+        name: "versions of the zone set",
+        // The geography every replica loads: append-only, the highest version is current.
+        // A publication is a new row, never an update, so that an older version can be
+        // published again and a replica can tell which one it holds.
+        sql: r#"
+CREATE TABLE geography_versions (
+    version BIGINT PRIMARY KEY,
+    sha256 TEXT NOT NULL CHECK (length(sha256) = 64),
+    label TEXT NOT NULL,
+    size_bytes BIGINT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    zone_set BYTEA NOT NULL
+);
+"#,
+    },
 ];
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 
 mod access;
 mod delivery;
+mod geography;
 mod schema;
 
 use std::path::{Path, PathBuf};
@@ -1560,6 +1561,30 @@ impl Store for SqliteStore {
         payload: &serde_json::Value,
     ) -> Result<i64, StoreError> {
         self.publish_stream_in_sqlite(kind, ref_id, payload)
+    }
+
+    fn current_geography(
+        &self,
+    ) -> Result<Option<vigie_domain::store::StoredGeography>, StoreError> {
+        self.current_geography_in_sqlite()
+    }
+
+    fn current_geography_version(
+        &self,
+    ) -> Result<Option<vigie_domain::store::GeographyVersion>, StoreError> {
+        self.current_geography_version_in_sqlite()
+    }
+
+    fn geography_versions(&self) -> Result<Vec<vigie_domain::store::GeographyVersion>, StoreError> {
+        self.geography_versions_in_sqlite()
+    }
+
+    fn publish_geography(
+        &self,
+        bytes: &[u8],
+        label: &str,
+    ) -> Result<vigie_domain::store::GeographyPublication, StoreError> {
+        self.publish_geography_in_sqlite(bytes, label)
     }
 }
 

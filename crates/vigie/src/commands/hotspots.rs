@@ -57,8 +57,8 @@ pub fn run(args: HotspotsArgs, context: &Context) -> anyhow::Result<ExitCode> {
         .at
         .checked_sub_days(Days::new(u64::from(args.window_days) - 1))
         .context("the window starts before the calendar does")?;
-    let zones = context.geography.zone_set()?;
     let store = context.open_store()?;
+    let zones = context.geography.stored_zone_set(store.as_ref())?.zones;
     let events = window_events(store.as_ref(), from, args.at)?;
     if args.gi {
         gi_star(&args, from, &zones, &events)

@@ -119,7 +119,7 @@ impl Importer {
 
     /// An importer writing to `store` (benchmarks use a throwaway one).
     pub(crate) fn with_store(context: &Context, store: Arc<dyn Store>) -> anyhow::Result<Importer> {
-        let geography = context.geography.load()?;
+        let (geography, _) = context.geography.load_from_store(store.as_ref())?;
         let mut options = IngestOptions::new(Utc::now().date_naive());
         let ingest = &context.config.ingest;
         options.region = ingest.region.unwrap_or(RegionOfInterest::MALI);

@@ -79,10 +79,11 @@ pub fn run(args: ReplayArgs, context: &Context) -> anyhow::Result<ExitCode> {
         args.to
     );
     let rules = load_rules(args.rules.as_deref())?;
-    let zones = ZoneTable::from_zone_set(&context.geography.zone_set()?);
+    let store = context.open_store()?;
+    let zones = ZoneTable::from_zone_set(&context.geography.stored_zone_set(store.as_ref())?.zones);
     // The first days need the windows and baselines before them.
     let history_from = args.from - Duration::days(i64::from(rules.lookback_days()));
-    let events = read_events(context.open_store()?.as_ref(), history_from, args.to)?;
+    let events = read_events(store.as_ref(), history_from, args.to)?;
     let transitions = replay(
         &rules,
         &zones,

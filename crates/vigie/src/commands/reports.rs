@@ -153,7 +153,8 @@ pub fn run_monitors(command: MonitorsCommand, context: &Context) -> anyhow::Resu
         group,
         commune,
     } = command;
-    let geography = context.geography.zone_set()?;
+    let store = context.open_store()?;
+    let geography = context.geography.stored_zone_set(store.as_ref())?.zones;
     if !geography.communes.iter().any(|zone| zone.id == commune) {
         bail!("{commune} is not a commune of the configured geography");
     }
@@ -169,7 +170,7 @@ pub fn run_monitors(command: MonitorsCommand, context: &Context) -> anyhow::Resu
     let new_reporter = protector
         .new_reporter(&phone, true, Some(role), Some(group), Some(commune))
         .context("the phone number")?;
-    let reporter = context.open_store()?.register_reporter(&new_reporter)?;
+    let reporter = store.register_reporter(&new_reporter)?;
     say!(
         "registered monitor {} ({}, group {}, commune {})",
         reporter.pseudonym,

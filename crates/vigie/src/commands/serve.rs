@@ -14,8 +14,9 @@ use anyhow::{Context as _, bail};
 use clap::Args;
 use vigie_domain::PhoneProtector;
 use vigie_http::{
-    AfricasTalkingConfig, AppState, CapConfig, IntakeConfig, ReceiptsConfig, Secret, SmsSyncConfig,
-    StreamSettings, StreamWake, TwilioConfig, WebhookReceiptsConfig,
+    AfricasTalkingConfig, AppState, CapConfig, IntakeConfig, ReceiptsConfig, Secret,
+    SharedGeography, SmsSyncConfig, StreamSettings, StreamWake, TwilioConfig,
+    WebhookReceiptsConfig,
 };
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,6 +24,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::channels::Channels;
 use crate::context::Context;
 use crate::delivery::Pipeline;
+use crate::geography::GeographyWatch;
 use crate::leadership::Leadership;
 use crate::secrets::load_secret;
 
@@ -95,8 +97,8 @@ pub fn run(args: ServeArgs, context: &Context) -> anyhow::Result<ExitCode> {
     let address: SocketAddr = bind
         .parse()
         .with_context(|| format!("--bind {bind:?} is not an address like 127.0.0.1:8080"))?;
-    let geography = context.geography.load()?;
     let store = context.open_store()?;
+    let (geography, geography_version) = context.geography.load_from_store(store.as_ref())?;
     let protector = PhoneProtector::new(&load_secret(&context.config.privacy)?)
         .context("the deployment secret")?;
     let intake = intake_config(context)?;
@@ -108,12 +110,17 @@ pub fn run(args: ServeArgs, context: &Context) -> anyhow::Result<ExitCode> {
     .into_iter()
     .flatten()
     .collect();
-    let pipeline = Pipeline::load(context)?;
+    let shared_geography = SharedGeography::new(crate::geography::build_shared(
+        geography.zones,
+        geography.index,
+        Some(geography_version),
+    ));
+    let pipeline =
+        Pipeline::load_with(context, store.as_ref())?.following(shared_geography.clone());
     let channels = Channels::from_config(&context.config.delivery)?;
-    let state = AppState::new(
+    let state = AppState::with_geography(
         store.clone(),
-        Arc::new(geography.zones),
-        Arc::new(geography.index),
+        shared_geography.clone(),
         Arc::new(protector),
         intake,
     )
@@ -142,10 +149,23 @@ pub fn run(args: ServeArgs, context: &Context) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let hotspots = vigie_http::HotspotPublisher::new(&state.zones, state.directory.clone());
+    // Built from the geography of the start: hotspot messages name clusters and communes
+    // and do not follow a published zone set until the next start.
+    let start_geography = state.geography();
+    let hotspots = vigie_http::HotspotPublisher::new(
+        &start_geography.zones,
+        start_geography.directory.clone(),
+    );
     let stop = AtomicBool::new(false);
     let delivery = &context.config.delivery;
+    let geography_watch = GeographyWatch::new(
+        store.clone(),
+        &context.database,
+        shared_geography,
+        &context.geography,
+    );
     std::thread::scope(|scope| {
+        let geography_thread = scope.spawn(|| geography_watch.run(&stop));
         let mut workers = crate::workers::start(
             scope,
             store,
@@ -172,6 +192,7 @@ pub fn run(args: ServeArgs, context: &Context) -> anyhow::Result<ExitCode> {
         for worker in workers {
             let _ = worker.join();
         }
+        let _ = geography_thread.join();
         served
     })
 }

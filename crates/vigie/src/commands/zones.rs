@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 use vigie_boundaries::reference::build_reference;
@@ -13,6 +13,7 @@ use vigie_domain::{Season, Zone, ZoneId, ZoneLevel, ZoneSet};
 use vigie_spatial::codec;
 use vigie_spatial::geometry::dissolve_by_parent;
 
+use crate::context::Context;
 use crate::geography::GeographySource;
 
 #[derive(Debug, Subcommand)]
@@ -28,6 +29,20 @@ pub enum ZonesCommand {
     },
     /// Import a boundary file (GeoJSON or shapefile) as one level of a new zone set.
     Import(ImportArgs),
+    /// Publish a zone set to the store: every `vigie serve` on that database reloads it
+    /// within seconds, without a restart (PostgreSQL notifies them; SQLite's single process
+    /// finds it at its next check). Without FILE, the configured set (`--zones`,
+    /// `geography.zones` or the embedded one).
+    Publish {
+        /// A zone set file, as written by `vigie zones import`.
+        file: Option<PathBuf>,
+    },
+    /// The versions of the zone set the store holds, newest (current) first.
+    Versions {
+        /// Print a JSON array.
+        #[arg(long)]
+        json: bool,
+    },
     /// Rebuild the embedded Mali geography from data/source (run from the repository root).
     BuildReference {
         /// Folder holding the source files listed in data/README.md.
@@ -74,6 +89,9 @@ pub struct ImportArgs {
     /// Print the per-feature report as JSON.
     #[arg(long)]
     json: bool,
+    /// Also publish the new zone set to the store (`--database`), as `vigie zones publish`.
+    #[arg(long)]
+    publish: bool,
 }
 
 #[derive(Serialize)]
@@ -84,10 +102,29 @@ struct ListedZone<'a> {
     parent: Option<&'a str>,
 }
 
-pub fn run(command: ZonesCommand, source: &GeographySource) -> anyhow::Result<ExitCode> {
+pub fn run(command: ZonesCommand, context: &Context) -> anyhow::Result<ExitCode> {
+    let source = &context.geography;
     match command {
         ZonesCommand::List { level, json } => list(source, level, json),
-        ZonesCommand::Import(args) => import(source, args),
+        ZonesCommand::Import(args) => import(context, args),
+        ZonesCommand::Publish { file } => {
+            let (bytes, label) = match &file {
+                Some(path) => (
+                    std::fs::read(path)
+                        .with_context(|| format!("cannot read zone set {}", path.display()))?,
+                    path.file_name().map_or_else(
+                        || path.display().to_string(),
+                        |name| name.to_string_lossy().into_owned(),
+                    ),
+                ),
+                None => {
+                    let (bytes, label) = source.configured_bytes()?;
+                    (bytes.into_owned(), label)
+                }
+            };
+            publish(context, &bytes, &label)
+        }
+        ZonesCommand::Versions { json } => versions(context, json),
         ZonesCommand::BuildReference {
             source: folder,
             out,
@@ -149,7 +186,49 @@ fn list(source: &GeographySource, level: ZoneLevel, json: bool) -> anyhow::Resul
     Ok(ExitCode::SUCCESS)
 }
 
-fn import(source: &GeographySource, args: ImportArgs) -> anyhow::Result<ExitCode> {
+fn publish(context: &Context, bytes: &[u8], label: &str) -> anyhow::Result<ExitCode> {
+    let store = context.open_store()?;
+    let publication = GeographySource::publish(store.as_ref(), bytes, label)?;
+    let version = &publication.version;
+    if publication.published {
+        eprintln!(
+            "published {label} as geography version {} (sha256 {})",
+            version.version, version.sha256
+        );
+    } else {
+        eprintln!(
+            "{label} is already the current geography (version {}): nothing published",
+            version.version
+        );
+    }
+    say!("{}", version.version);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn versions(context: &Context, json: bool) -> anyhow::Result<ExitCode> {
+    let store = context.open_store()?;
+    let versions = store.geography_versions()?;
+    if json {
+        say!("{}", serde_json::to_string(&versions)?);
+    } else {
+        for version in &versions {
+            say!(
+                "{}\t{}\t{}\t{}\t{}",
+                version.version,
+                version
+                    .created_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                version.size_bytes,
+                &version.sha256[..12.min(version.sha256.len())],
+                version.label
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn import(context: &Context, args: ImportArgs) -> anyhow::Result<ExitCode> {
+    let source = &context.geography;
     let (start, end) = args
         .season
         .split_once('/')
@@ -202,7 +281,8 @@ fn import(source: &GeographySource, args: ImportArgs) -> anyhow::Result<ExitCode
             "warning: {level} {child} names parent {parent}, which the zone set does not have"
         );
     }
-    std::fs::write(&args.out, codec::encode(&zones))
+    let encoded = codec::encode(&zones);
+    std::fs::write(&args.out, &encoded)
         .with_context(|| format!("cannot write {}", args.out.display()))?;
     eprintln!(
         "wrote {} ({} regions, {} cercles, {} communes, {} corridors)",
@@ -212,6 +292,13 @@ fn import(source: &GeographySource, args: ImportArgs) -> anyhow::Result<ExitCode
         zones.communes.len(),
         zones.corridors.len()
     );
+    if args.publish {
+        let label = args.out.file_name().map_or_else(
+            || args.out.display().to_string(),
+            |name| name.to_string_lossy().into_owned(),
+        );
+        return publish(context, &encoded, &label);
+    }
     Ok(ExitCode::SUCCESS)
 }
 
