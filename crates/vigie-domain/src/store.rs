@@ -430,6 +430,13 @@ pub trait DeliveryStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<Vec<i64>, StoreError>;
 
+    /// Makes due at `now` every row leased by a dispatcher other than `owner`, for a new
+    /// leader taking over from one that died or was cut off: its claims would otherwise wait
+    /// out their leases before anyone sent them. The rows stay `sending` with their attempt
+    /// counted (the old leader may have sent them just before it stopped: delivery is at
+    /// least once), so the next claim takes them at once. Returns how many rows changed.
+    fn expire_foreign_leases(&self, owner: &str, now: DateTime<Utc>) -> Result<u64, StoreError>;
+
     /// Applies a provider's delivery receipt to the sent rows carrying its message id:
     /// delivered, or, for a failure, dead with `detail` as the last error (a gateway that
     /// gave up is not retried: an alert re-sent hours late misleads). Returns how many rows

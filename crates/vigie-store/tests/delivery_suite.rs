@@ -67,6 +67,7 @@ on_both_backends! {
         an_expired_lease_is_reclaimed_and_the_stale_owner_is_refused,
         failures_are_retried_when_due_and_exhausted_rows_become_dead_letters,
         released_rows_are_due_again_without_counting_an_attempt,
+        a_new_leader_takes_over_the_leases_of_other_dispatchers_at_once,
         receipts_settle_sent_rows_and_unknown_message_ids_change_nothing,
         suppressed_notifications_are_kept_but_never_claimed,
         notification_queries_filter_by_status_and_page_by_id,
@@ -646,6 +647,39 @@ mod scenarios {
         assert_eq!(again.next_attempt_at, wait_until);
         assert!(!claim(store, "d", wait_until - seconds(1), 10).contains(&all[1]));
         assert!(claim(store, "e", wait_until, 10).contains(&all[1]));
+    }
+
+    pub fn a_new_leader_takes_over_the_leases_of_other_dispatchers_at_once(store: &dyn Store) {
+        let all = pending(store, 3);
+        assert_eq!(claim(store, "dead leader", t0(), 2), all[..2].to_vec());
+        assert_eq!(claim(store, "new leader", t0(), 10), vec![all[2]]);
+        let later = t0() + seconds(1);
+        // The dead leader's leases still hold: nobody may claim its rows yet.
+        assert!(claim(store, "new leader", later, 10).is_empty());
+
+        assert_eq!(store.expire_foreign_leases("new leader", later).unwrap(), 2);
+        // Its rows are due at once; the taker's own lease is left alone.
+        assert_eq!(claim(store, "new leader", later, 10), all[..2].to_vec());
+        let taken = one(store, all[0]);
+        assert_eq!(taken.attempts, 2, "the dead leader's attempt still counts");
+        assert_eq!(taken.lease_owner.as_deref(), Some("new leader"));
+        // The dead leader, were it to wake, can no longer mark them sent.
+        assert!(
+            store
+                .mark_sent(&all[..2], "dead leader", "twilio", Some("SM9"), None, later)
+                .unwrap()
+                .is_empty()
+        );
+        // Nothing foreign is left, and settled rows are never touched.
+        assert_eq!(store.expire_foreign_leases("new leader", later).unwrap(), 0);
+        store
+            .mark_sent(&all, "new leader", "twilio", Some("SM1"), None, later)
+            .unwrap();
+        assert_eq!(
+            store.expire_foreign_leases("someone else", later).unwrap(),
+            0
+        );
+        assert_eq!(one(store, all[1]).status, NotificationStatus::Sent);
     }
 
     pub fn receipts_settle_sent_rows_and_unknown_message_ids_change_nothing(store: &dyn Store) {

@@ -532,6 +532,14 @@ impl<'a> Dispatcher<'a> {
         self
     }
 
+    /// Takes over what other dispatchers had claimed and not settled, when this replica
+    /// becomes the leader: the one before it is dead or fenced off (it confirms the lock
+    /// before each send), and its leases would otherwise hold those messages back for up to
+    /// `lease_seconds`. Returns how many rows were made due.
+    pub fn take_over(&self, now: DateTime<Utc>) -> anyhow::Result<u64> {
+        Ok(self.store.expire_foreign_leases(&self.owner, now)?)
+    }
+
     /// Forgets when each group last heard and its storm guard (when another replica sent in
     /// the meantime, as after a spell as a follower).
     pub fn forget_groups(&self) {

@@ -107,6 +107,15 @@ pub fn start<'scope>(
                     pause(FOLLOWER_POLL, stop);
                     continue;
                 }
+                if !leading && leadership.is_contended() {
+                    // A new leader: the last one's claims are due now, not when their leases
+                    // run out (on SQLite there is no other leader whose claims to take).
+                    match dispatcher.take_over(Utc::now()) {
+                        Ok(0) => {}
+                        Ok(rows) => tracing::info!(rows, "took over the last leader's claims"),
+                        Err(error) => tracing::error!("dispatcher: {error:#}"),
+                    }
+                }
                 leading = true;
                 match dispatcher.round(Utc::now()) {
                     Ok(round) if round.fenced => tracing::warn!(

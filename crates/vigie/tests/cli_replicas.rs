@@ -242,14 +242,16 @@ impl Deployment {
         }
     }
 
-    /// A replica's configuration: its own SMS gateway, the shared SMTP server, short periods.
+    /// A replica's configuration: its own SMS gateway, the shared SMTP server, short periods
+    /// — but a long lease: a new leader must take a dead one's claims over, not wait them out
+    /// (the tests wait less than a lease for the outbox to empty).
     fn config(&self, name: &str, gateway: &SmsGateway, smtp: &SmtpServer) -> PathBuf {
         let path = self.directory.path().join(format!("{name}.toml"));
         std::fs::write(
             &path,
             format!(
                 "[delivery]\ncommittees = \"committees.toml\"\nrules = \"rules.toml\"\n\
-                 lease_seconds = 2\nbackoff_initial_ms = 100\nbackoff_max_ms = 500\n\
+                 lease_seconds = 120\nbackoff_initial_ms = 100\nbackoff_max_ms = 500\n\
                  max_attempts = 200\npoll_interval_ms = 50\nengine_interval_seconds = 1\n\n\
                  [cluster]\nlock_retry_ms = 300\nlock_check_ms = 200\nstream_poll_ms = 60000\n\n\
                  [delivery.sms]\nprovider = \"webhook\"\nurl = \"http://{}/send\"\n\

@@ -391,6 +391,20 @@ impl DeliveryStore for PostgresStore {
         })
     }
 
+    fn expire_foreign_leases(&self, owner: &str, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        const WHAT: &str = "cannot take over other dispatchers' leases";
+        self.write(false, WHAT, |writer| {
+            writer.execute(
+                "UPDATE notifications SET next_attempt_at = $2, lease_until = $2, \
+                 updated_at = $2 \
+                 WHERE status = 'sending' AND lease_owner IS DISTINCT FROM $1 \
+                 AND next_attempt_at > $2",
+                &[&owner, &now],
+                WHAT,
+            )
+        })
+    }
+
     fn apply_delivery_receipt(
         &self,
         provider: &str,

@@ -431,6 +431,23 @@ impl DeliveryStore for SqliteStore {
         )
     }
 
+    fn expire_foreign_leases(&self, owner: &str, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        const WHAT: &str = "cannot take over other dispatchers' leases";
+        let now = timestamp_text(now);
+        self.write(WriteKind::Regular, WHAT, |writer| {
+            let changed = writer
+                .transaction
+                .execute(
+                    "UPDATE notifications SET next_attempt_at = ?2, lease_until = ?2, \
+                     updated_at = ?2 \
+                     WHERE status = 'sending' AND lease_owner IS NOT ?1 AND next_attempt_at > ?2",
+                    rusqlite::params![owner, now],
+                )
+                .context(WHAT)?;
+            Ok(changed as u64)
+        })
+    }
+
     fn apply_delivery_receipt(
         &self,
         provider: &str,
