@@ -261,7 +261,14 @@ pub(super) struct WireZone {
     bounds: Option<Rect<f64>>,
     full: Arc<str>,
     simplified: Arc<str>,
+    /// The geometry written at other tolerances clients asked for (the web map asks for
+    /// one), a few at most: simplifying every zone of a layer again for each answer cost
+    /// tens of milliseconds of a core per request.
+    other_tolerances: Mutex<Vec<(u64, Arc<str>)>>,
 }
+
+/// How many tolerances besides the default and full geometry each zone keeps written.
+const KEPT_TOLERANCES: usize = 4;
 
 impl WireZone {
     fn new(id: ZoneId, fixed: Map<String, Value>, geometry: MultiPolygon<f64>) -> WireZone {
@@ -280,6 +287,7 @@ impl WireZone {
             geometry,
             full: full.into(),
             simplified: simplified.into(),
+            other_tolerances: Mutex::new(Vec::new()),
         }
     }
 
@@ -297,13 +305,37 @@ impl WireZone {
             None => self.simplified.clone(),
             Some(tolerance) if tolerance == DEFAULT_TOLERANCE_DEGREES => self.simplified.clone(),
             Some(0.0) => self.full.clone(),
-            Some(tolerance) => multipolygon_json(&wire_multipolygon(
-                &self.geometry,
-                tolerance,
-                decimals_for(tolerance),
-            ))
-            .into(),
+            Some(tolerance) => {
+                let key = tolerance.to_bits();
+                let kept = |other: &[(u64, Arc<str>)]| {
+                    other
+                        .iter()
+                        .find(|(bits, _)| *bits == key)
+                        .map(|(_, json)| json.clone())
+                };
+                if let Some(json) = kept(&self.other_tolerances()) {
+                    return json;
+                }
+                // Written outside the lock: two answers may both write it the first time.
+                let json: Arc<str> = multipolygon_json(&wire_multipolygon(
+                    &self.geometry,
+                    tolerance,
+                    decimals_for(tolerance),
+                ))
+                .into();
+                let mut other = self.other_tolerances();
+                if kept(&other).is_none() && other.len() < KEPT_TOLERANCES {
+                    other.push((key, json.clone()));
+                }
+                json
+            }
         }
+    }
+
+    fn other_tolerances(&self) -> std::sync::MutexGuard<'_, Vec<(u64, Arc<str>)>> {
+        self.other_tolerances
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The cercle a commune lies in.
@@ -727,5 +759,47 @@ impl Collection for CorridorsCollection {
             state,
             zone.feature(ZoneLevel::Corridor, &stats, None),
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::polygon;
+
+    fn zone() -> WireZone {
+        // A ragged ring, so that each tolerance simplifies it differently.
+        let ring = polygon![
+            (x: 0.0, y: 0.0), (x: 0.5, y: 0.013), (x: 1.0, y: 0.0), (x: 1.02, y: 0.5),
+            (x: 1.0, y: 1.0), (x: 0.5, y: 0.96), (x: 0.0, y: 1.0), (x: 0.0, y: 0.0)
+        ];
+        WireZone::new(
+            ZoneId::new("ML050301").unwrap(),
+            Map::new(),
+            MultiPolygon::new(vec![ring]),
+        )
+    }
+
+    #[test]
+    fn geometry_at_other_tolerances_is_written_once_and_stays_exact() {
+        let zone = zone();
+        let written = |tolerance: f64| {
+            Arc::<str>::from(multipolygon_json(&wire_multipolygon(
+                &zone.geometry,
+                tolerance,
+                decimals_for(tolerance),
+            )))
+        };
+        let first = zone.geometry_json(Some(0.01));
+        assert_eq!(first, written(0.01));
+        assert!(Arc::ptr_eq(&first, &zone.geometry_json(Some(0.01))), "kept");
+        assert_ne!(zone.geometry_json(Some(0.05)), first);
+        // Past the few it keeps, answers are still right, only written each time.
+        for tolerance in [0.02, 0.03, 0.04, 0.06, 0.07] {
+            assert_eq!(zone.geometry_json(Some(tolerance)), written(tolerance));
+        }
+        assert_eq!(zone.other_tolerances().len(), KEPT_TOLERANCES);
+        assert_eq!(zone.geometry_json(None), zone.simplified);
+        assert_eq!(zone.geometry_json(Some(0.0)), zone.full);
     }
 }
