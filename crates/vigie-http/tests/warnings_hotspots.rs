@@ -633,3 +633,58 @@ async fn an_empty_store_has_no_hotspots_and_no_warnings() {
         assert_eq!(page["numberReturned"], 0, "{collection}");
     }
 }
+
+#[tokio::test]
+async fn the_warnings_layer_follows_every_recorded_transition_between_two_answers() {
+    use TransitionKind::{Closed, Opened};
+    use WarningLevel::Vigilance;
+    let fixture = Fixture::new();
+    let zones = zones();
+    let store = fixture.store.as_ref();
+    let [escalated, _closed, corridor] = record_warnings(store, &zones);
+    let open = || async { episodes_of(&fixture.features("/collections/warnings/items").await) };
+    let all = || async {
+        episodes_of(
+            &fixture
+                .features("/collections/warnings/items?datetime=2024-01-01/2024-12-31")
+                .await,
+        )
+    };
+    assert_eq!(
+        open().await,
+        BTreeSet::from([escalated.clone(), corridor.clone()])
+    );
+    let all_before = all().await;
+    assert_eq!(all_before.len(), 3);
+
+    // The corridor's episode closes and a cercle opens one: the very next answers show it
+    // (answers are kept between transitions, never across one).
+    let cercle = format!("surge-7d/{}/2024-07-01", zones.cercle);
+    let records = [
+        transition(
+            &corridor,
+            &zones.corridor,
+            ZoneLevel::Corridor,
+            Closed,
+            None,
+            Some(WarningLevel::Urgence),
+            "2024-07-01",
+            json!({ "event_count": 0, "fatalities": 0 }),
+        ),
+        transition(
+            &cercle,
+            &zones.cercle,
+            ZoneLevel::Cercle,
+            Opened,
+            Some(Vigilance),
+            None,
+            "2024-07-01",
+            json!({ "event_count": 5, "fatalities": 0 }),
+        ),
+    ];
+    assert_eq!(store.record_warnings(&records, &[]).unwrap().warnings, 2);
+    assert_eq!(open().await, BTreeSet::from([escalated, cercle.clone()]));
+    let mut expected = all_before;
+    expected.insert(cercle);
+    assert_eq!(all().await, expected);
+}

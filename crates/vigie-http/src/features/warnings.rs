@@ -15,6 +15,7 @@
 //! [`DeliveryStore::open_episodes`]: vigie_domain::store::DeliveryStore::open_episodes
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
@@ -291,15 +292,59 @@ fn episodes(store: &dyn Store, all: bool) -> Result<Vec<Episode>, AppError> {
         .collect())
 }
 
+/// Episodes read at one head of the stream log.
+struct KeptEpisodes {
+    /// The log's head when they were read: every new transition is logged in the transaction
+    /// that records it, so an unchanged head means unchanged episodes.
+    head: i64,
+    /// Every episode (`true`) or the open ones.
+    all: bool,
+    episodes: Arc<Vec<Episode>>,
+}
+
 /// Reads warning episodes and draws them with the prepared zone geometry.
 pub struct WarningsCollection {
     shapes: ZoneShapes,
+    /// The episodes last read, open ones and all (reading and summarising every transition
+    /// for each answer cost tens of milliseconds on PostgreSQL, and the map asks often).
+    kept: Mutex<Vec<KeptEpisodes>>,
 }
 
 impl WarningsCollection {
     /// The collection, drawing zones from `shapes`.
     pub(super) fn new(shapes: ZoneShapes) -> WarningsCollection {
-        WarningsCollection { shapes }
+        WarningsCollection {
+            shapes,
+            kept: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The episodes (open ones, or with `all` every one), read again only when the stream
+    /// log has moved since they were last read.
+    fn episodes(&self, store: &dyn Store, all: bool) -> Result<Arc<Vec<Episode>>, AppError> {
+        // Read before the episodes: a transition recorded in between makes the next head
+        // differ, and the episodes are read again then.
+        let head = store.stream_head()?;
+        let kept = |this: &Self| {
+            this.kept
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .iter()
+                .find(|kept| kept.all == all && kept.head == head)
+                .map(|kept| kept.episodes.clone())
+        };
+        if let Some(episodes) = kept(self) {
+            return Ok(episodes);
+        }
+        let episodes = Arc::new(episodes(store, all)?);
+        let mut slots = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        slots.retain(|kept| kept.all != all);
+        slots.push(KeptEpisodes {
+            head,
+            all,
+            episodes: episodes.clone(),
+        });
+        Ok(episodes)
     }
 
     fn matches(&self, episode: &Episode, query: &ItemsQuery) -> bool {
@@ -398,8 +443,9 @@ impl Collection for WarningsCollection {
                 )
             })?,
         };
-        let matching: Vec<Episode> = episodes(state.store.as_ref(), query.days.is_some())?
-            .into_iter()
+        let episodes = self.episodes(state.store.as_ref(), query.days.is_some())?;
+        let matching: Vec<&Episode> = episodes
+            .iter()
             .filter(|episode| self.matches(episode, query))
             .collect();
         let features = matching
