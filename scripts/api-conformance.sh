@@ -76,26 +76,14 @@ else
 fi
 
 # --- the server ----------------------------------------------------------------------------
-if [[ -n "${VIGIE_BINARY:-}" ]]; then
-    # scripts/test.sh passes the binary its `cargo test` just built: `cargo build -p vigie`
-    # unifies features differently from `cargo test --workspace` and would rebuild crates.
-    vigie="$(cd "$(dirname "$VIGIE_BINARY")" && pwd)/$(basename "$VIGIE_BINARY")"
-    log "using $vigie"
-else
-    log "building the vigie binary (debug)"
-    cargo build --quiet -p vigie --bin vigie
-    vigie="$repository/target/debug/vigie"
-fi
-[[ -x "$vigie" ]] || { log "no vigie binary at $vigie"; exit 1; }
+# shellcheck source=scripts/lib/serve-demo.sh
+source scripts/lib/serve-demo.sh
+find_vigie
 
 work="$repository/target/api-conformance"
 rm -rf "$work"
 mkdir -p "$work"
-demo="$work/demo"
-database="$demo/vigie-demo.sqlite3"
-log "preparing a demo store (${VIGIE_CONFORMANCE_EVENTS:-1500} synthetic events)"
-"$vigie" demo --dir "$demo" --events "${VIGIE_CONFORMANCE_EVENTS:-1500}" --prepare-only \
-    >"$work/demo.json" 2>"$work/demo.log" || { cat "$work/demo.log" >&2; exit 1; }
+prepare_demo "$work" "${VIGIE_CONFORMANCE_EVENTS:-1500}"
 if [[ -n "${VIGIE_CONFORMANCE_POSTGRES_URL:-}" ]]; then
     # The same checks over PostgreSQL: a fresh database on that server (its URL names an
     # administrative database), filled with the demo's synthetic events and run through the
@@ -118,39 +106,8 @@ PYTHON
 fi
 key="$("$vigie" --database "$database" keys create --role researcher --name api-conformance 2>/dev/null)"
 
-# Port 0: the system picks a free port, and the server says which on its first line. The
-# working directory is the demo's, where its deployment secret (vigie.secret) lives.
-# Rate limits far above what the tools send: they would otherwise spend most of their cases
-# on 429 answers (which the OpenAPI document declares) instead of the endpoints themselves.
-cat >"$work/vigie.toml" <<'TOML'
-[server.rate_limit]
-anonymous_per_second = 100000.0
-anonymous_burst = 100000
-keyed_per_second = 100000.0
-keyed_burst = 100000
-TOML
-(cd "$demo" && exec "$vigie" --config "$work/vigie.toml" --database "$database" serve --bind 127.0.0.1:0) \
-    >"$work/serve.log" 2>&1 &
-server_pid=$!
-stop_server() {
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-}
-trap stop_server EXIT
-trap 'exit 130' INT TERM
-
-base=""
-for _ in $(seq 1 300); do
-    base="$(sed -n 's|^vigie serving on \(http://[0-9.:]*\).*|\1|p' "$work/serve.log" | head -n 1)"
-    [[ -n "$base" ]] && break
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.2
-done
-if [[ -z "$base" ]]; then
-    log "the server did not start:"
-    cat "$work/serve.log" >&2
-    exit 1
-fi
+lifted_rate_limits >"$work/vigie.toml"
+start_server "$work/vigie.toml" "$work/serve.log"
 "$python" - "$base/healthz" <<'PYTHON' || { log "no healthy server at $base"; cat "$work/serve.log" >&2; exit 1; }
 import sys, time, urllib.request
 deadline = time.monotonic() + 60

@@ -19,57 +19,22 @@ log() { printf 'web-tests: %s\n' "$*" >&2; }
 
 chromium="$(scripts/web-for-tests.sh)"
 
-if [[ -n "${VIGIE_BINARY:-}" ]]; then
-    vigie="$(cd "$(dirname "$VIGIE_BINARY")" && pwd)/$(basename "$VIGIE_BINARY")"
-else
-    log "building the vigie binary (debug)"
-    cargo build --quiet -p vigie --bin vigie
-    vigie="$repository/target/debug/vigie"
-fi
+# shellcheck source=scripts/lib/serve-demo.sh
+source scripts/lib/serve-demo.sh
+find_vigie
 
 work="$repository/target/web-tests"
 artifacts="$repository/target/web-artifacts"
 rm -rf "$work"
 mkdir -p "$work" "$artifacts"
-demo="$work/demo"
-database="$demo/vigie-demo.sqlite3"
-log "preparing a demo store"
-"$vigie" demo --dir "$demo" --events 1500 --prepare-only >"$work/demo.json" 2>"$work/demo.log" ||
-    { cat "$work/demo.log" >&2; exit 1; }
+prepare_demo "$work" 1500
 analyst_key="$("$vigie" --database "$database" keys create --role analyst --name web-tests 2>/dev/null)"
 
-cat >"$work/vigie.toml" <<TOML
-[server]
-web_root = "$repository/web"
-
-[server.rate_limit]
-anonymous_per_second = 100000.0
-anonymous_burst = 100000
-keyed_per_second = 100000.0
-keyed_burst = 100000
-TOML
-(cd "$demo" && exec "$vigie" --config "$work/vigie.toml" --database "$database" serve --bind 127.0.0.1:0) \
-    >"$work/serve.log" 2>&1 &
-server_pid=$!
-stop_server() {
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-}
-trap stop_server EXIT
-trap 'exit 130' INT TERM
-
-base=""
-for _ in $(seq 1 300); do
-    base="$(sed -n 's|^vigie serving on \(http://[0-9.:]*\).*|\1|p' "$work/serve.log" | head -n 1)"
-    [[ -n "$base" ]] && break
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.2
-done
-if [[ -z "$base" ]]; then
-    log "the server did not start:"
-    cat "$work/serve.log" >&2
-    exit 1
-fi
+{
+    printf '[server]\nweb_root = "%s"\n\n' "$repository/web"
+    lifted_rate_limits
+} >"$work/vigie.toml"
+start_server "$work/vigie.toml" "$work/serve.log"
 log "server at $base"
 
 VIGIE_WEB_BASE="$base" \

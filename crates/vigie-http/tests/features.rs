@@ -11,7 +11,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use chrono::{NaiveDate, TimeZone, Utc};
 use serde_json::Value;
-use support::{DEPLOYMENT_SECRET, GEOGRAPHY, check_rfc7946, located};
+use support::{DEPLOYMENT_SECRET, GEOGRAPHY, check_rfc7946, located, shared_geography};
 use tower::ServiceExt;
 use vigie_domain::store::{EventQuery, ImportBatch, Store, StoredEvent};
 use vigie_domain::{
@@ -187,13 +187,7 @@ fn fixture_with(features: Arc<FeatureCatalog>) -> Fixture {
     }
     let state = AppState {
         store: store.clone(),
-        geography: vigie_http::SharedGeography::new(vigie_http::Geography {
-            version: None,
-            zones: GEOGRAPHY.zones.clone(),
-            index: GEOGRAPHY.index.clone(),
-            directory: GEOGRAPHY.directory.clone(),
-            features,
-        }),
+        geography: shared_geography(features),
         protector,
         config: IntakeConfig::default(),
         clock: Clock::fixed(Utc.with_ymd_and_hms(2024, 7, 15, 12, 0, 0).unwrap()),

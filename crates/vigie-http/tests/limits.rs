@@ -22,7 +22,7 @@ use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::Value;
-use support::{DEPLOYMENT_SECRET, GEOGRAPHY, TestServer};
+use support::{DEPLOYMENT_SECRET, GEOGRAPHY, TestServer, shared_geography};
 use tower::ServiceExt;
 use vigie_domain::PhoneProtector;
 use vigie_domain::store::Store;
@@ -55,13 +55,7 @@ fn app(config: IntakeConfig, clock: Clock, features: Arc<FeatureCatalog>) -> App
     live_support::ingest(store.as_ref(), &["MLI1"]);
     let state = AppState {
         store: store.clone(),
-        geography: vigie_http::SharedGeography::new(vigie_http::Geography {
-            version: None,
-            zones: GEOGRAPHY.zones.clone(),
-            index: GEOGRAPHY.index.clone(),
-            directory: GEOGRAPHY.directory.clone(),
-            features,
-        }),
+        geography: shared_geography(features),
         protector: Arc::new(PhoneProtector::new(DEPLOYMENT_SECRET).unwrap()),
         config,
         clock,

@@ -12,7 +12,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use chrono::{Days, NaiveDate, TimeZone, Utc};
 use serde_json::{Value, json};
-use support::{DEPLOYMENT_SECRET, GEOGRAPHY, check_rfc7946, located};
+use support::{DEPLOYMENT_SECRET, GEOGRAPHY, check_rfc7946, located, shared_geography};
 use tower::ServiceExt;
 use vigie_domain::store::{ImportBatch, Store};
 use vigie_domain::{
@@ -40,13 +40,7 @@ impl Fixture {
         let store = support::open_test_store(directory.path());
         let state = AppState {
             store: store.clone(),
-            geography: vigie_http::SharedGeography::new(vigie_http::Geography {
-                version: None,
-                zones: GEOGRAPHY.zones.clone(),
-                index: GEOGRAPHY.index.clone(),
-                directory: GEOGRAPHY.directory.clone(),
-                features: GEOGRAPHY.features.clone(),
-            }),
+            geography: shared_geography(GEOGRAPHY.features.clone()),
             protector: Arc::new(PhoneProtector::new(DEPLOYMENT_SECRET).unwrap()),
             config: IntakeConfig::default(),
             clock: Clock::fixed(Utc.with_ymd_and_hms(2024, 7, 15, 12, 0, 0).unwrap()),

@@ -12,7 +12,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use chrono::{NaiveDate, TimeZone, Utc};
 use serde_json::{Value, json};
-use support::{DEPLOYMENT_SECRET, GEOGRAPHY, located};
+use support::{DEPLOYMENT_SECRET, GEOGRAPHY, located, shared_geography};
 use tower::ServiceExt;
 use vigie_domain::store::{ImportBatch, Store};
 use vigie_domain::{
@@ -83,13 +83,7 @@ struct Fixture {
 fn state(store: Arc<dyn Store>, web_root: std::path::PathBuf) -> AppState {
     AppState {
         store,
-        geography: vigie_http::SharedGeography::new(vigie_http::Geography {
-            version: None,
-            zones: GEOGRAPHY.zones.clone(),
-            index: GEOGRAPHY.index.clone(),
-            directory: GEOGRAPHY.directory.clone(),
-            features: GEOGRAPHY.features.clone(),
-        }),
+        geography: shared_geography(GEOGRAPHY.features.clone()),
         protector: Arc::new(PhoneProtector::new(DEPLOYMENT_SECRET).unwrap()),
         config: IntakeConfig {
             web_root,

@@ -5,200 +5,19 @@
 
 mod support;
 
-use std::collections::BTreeMap;
-use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::Json;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::routing::post;
-use geo::InteriorPoint;
-use serde_json::{Value, json};
+use serde_json::Value;
+use support::mali::{acled_file, committees_file, mopti_communes, rules_file};
 use support::repository;
-use vigie_domain::{ZoneLevel, ZoneSet};
-
-// --- the SMS gateway ---------------------------------------------------------------------
-
-#[derive(Default)]
-struct GatewayState {
-    received: Vec<Value>,
-    refused: usize,
-}
-
-/// A JSON SMS gateway (`POST /send {to, message, idempotency_key}` → `{id}`) that can answer
-/// slowly, or 503 until a given instant.
-struct SmsGateway {
-    address: SocketAddr,
-    state: Arc<Mutex<GatewayState>>,
-    _runtime: tokio::runtime::Runtime,
-}
-
-#[derive(Clone)]
-struct Behaviour {
-    state: Arc<Mutex<GatewayState>>,
-    delay: Duration,
-    down_until: Option<Instant>,
-}
-
-async fn send(
-    State(behaviour): State<Behaviour>,
-    Json(body): Json<Value>,
-) -> (StatusCode, Json<Value>) {
-    if behaviour
-        .down_until
-        .is_some_and(|until| Instant::now() < until)
-    {
-        behaviour.state.lock().unwrap().refused += 1;
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"error": "maintenance"})),
-        );
-    }
-    tokio::time::sleep(behaviour.delay).await;
-    let mut state = behaviour.state.lock().unwrap();
-    state.received.push(body);
-    let id = format!("gw-{}", state.received.len());
-    (StatusCode::OK, Json(json!({ "id": id })))
-}
-
-impl SmsGateway {
-    fn start(delay: Duration, down_for: Option<Duration>) -> SmsGateway {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let state = Arc::new(Mutex::new(GatewayState::default()));
-        let behaviour = Behaviour {
-            state: state.clone(),
-            delay,
-            down_until: down_for.map(|wait| Instant::now() + wait),
-        };
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let address = listener.local_addr().unwrap();
-        let router = axum::Router::new()
-            .route("/send", post(send))
-            .with_state(behaviour);
-        runtime.spawn(async move { axum::serve(listener, router).await });
-        SmsGateway {
-            address,
-            state,
-            _runtime: runtime,
-        }
-    }
-
-    fn received(&self) -> Vec<Value> {
-        self.state.lock().unwrap().received.clone()
-    }
-
-    fn refused(&self) -> usize {
-        self.state.lock().unwrap().refused
-    }
-
-    /// Messages received per phone number.
-    fn per_phone(&self) -> BTreeMap<String, usize> {
-        let mut counts = BTreeMap::new();
-        for message in self.received() {
-            *counts
-                .entry(message["to"].as_str().unwrap().to_owned())
-                .or_insert(0) += 1;
-        }
-        counts
-    }
-}
-
-// --- the SMTP server ---------------------------------------------------------------------
-
-struct SmtpServer {
-    child: Child,
-    address: SocketAddr,
-    maildir: tempfile::TempDir,
-}
-
-impl SmtpServer {
-    fn start() -> SmtpServer {
-        let python = std::env::var_os("VIGIE_TEST_PYTHON")
-            .filter(|path| !path.is_empty())
-            .map(PathBuf::from)
-            .expect(
-                "VIGIE_TEST_PYTHON is not set: these tests need a Python with aiosmtpd. Run \
-                 scripts/test.sh, which prepares it",
-            );
-        let maildir = tempfile::tempdir().unwrap();
-        let address = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap();
-        let child = Command::new(&python)
-            .args(["-m", "aiosmtpd", "-n", "-l"])
-            .arg(address.to_string())
-            .args(["-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(maildir.path().join("mail"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("aiosmtpd starts");
-        let mut server = SmtpServer {
-            child,
-            address,
-            maildir,
-        };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(address).is_err() {
-            if let Ok(Some(status)) = server.child.try_wait() {
-                panic!("aiosmtpd exited early ({status}): run scripts/test.sh");
-            }
-            assert!(Instant::now() < deadline, "aiosmtpd did not listen");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        server
-    }
-
-    /// Received messages, as raw text.
-    fn messages(&self) -> Vec<String> {
-        let new = self.maildir.path().join("mail/new");
-        let mut files: Vec<PathBuf> = std::fs::read_dir(new)
-            .map(|entries| entries.map(|entry| entry.unwrap().path()).collect())
-            .unwrap_or_default();
-        files.sort();
-        files
-            .iter()
-            .map(|file| String::from_utf8_lossy(&std::fs::read(file).unwrap()).into_owned())
-            .collect()
-    }
-
-    /// Messages received per recipient address.
-    fn per_recipient(&self) -> BTreeMap<String, usize> {
-        let mut counts = BTreeMap::new();
-        for message in self.messages() {
-            let to = message
-                .lines()
-                .find_map(|line| line.strip_prefix("To: "))
-                .expect("a To header")
-                .trim()
-                .to_owned();
-            *counts.entry(to).or_insert(0) += 1;
-        }
-        counts
-    }
-}
+use support::sinks::{SmsGateway, SmtpServer};
 
 impl SmtpServer {
     /// The CAP message in the text part of the first email, decoded by Python's email parser.
     fn cap_of_first_message(&self) -> String {
-        let file = self.maildir.path().join("mail/new");
-        let first = std::fs::read_dir(file)
-            .unwrap()
-            .next()
-            .unwrap()
-            .unwrap()
-            .path();
+        let first = self.message_files().into_iter().next().expect("an email");
         let python = std::env::var_os("VIGIE_TEST_PYTHON").unwrap();
         let script = "import email, sys\nfrom email import policy\n\
             message = email.message_from_binary_file(open(sys.argv[1], 'rb'), policy=policy.default)\n\
@@ -241,98 +60,7 @@ fn validate_cap(xml: &str, directory: &Path) {
     );
 }
 
-impl Drop for SmtpServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 // --- a deployment -------------------------------------------------------------------------
-
-fn mali() -> ZoneSet {
-    vigie_spatial::codec::decode(include_bytes!(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../data/zones/mali-2015.vzs"
-    )))
-    .expect("the reference zone set decodes")
-}
-
-/// `count` communes of the Mopti region (`ML05`), with a point inside each.
-fn mopti_communes(count: usize) -> Vec<(String, f64, f64)> {
-    let zones = mali();
-    let communes: Vec<(String, f64, f64)> = zones
-        .zones(ZoneLevel::Commune)
-        .iter()
-        .filter(|zone| zone.id.as_str().starts_with("ML05"))
-        .take(count)
-        .map(|zone| {
-            let point = zone.geometry.interior_point().expect("a point inside");
-            (zone.id.to_string(), point.x(), point.y())
-        })
-        .collect();
-    assert_eq!(communes.len(), count);
-    communes
-}
-
-const HEADER: &str = "event_id_cnty,event_date,year,time_precision,disorder_type,event_type,\
-sub_event_type,actor1,assoc_actor_1,inter1,actor2,assoc_actor_2,inter2,interaction,\
-civilian_targeting,iso,region,country,admin1,admin2,admin3,location,latitude,longitude,\
-geo_precision,source,source_scale,notes,fatalities,tags,timestamp";
-
-/// An ACLED file with one attack on civilians in each commune, on `date`.
-fn events_file(
-    directory: &Path,
-    name: &str,
-    first_id: usize,
-    communes: &[(String, f64, f64)],
-    date: &str,
-) -> PathBuf {
-    let mut text = format!("{HEADER}\n");
-    for (offset, (_, lon, lat)) in communes.iter().enumerate() {
-        text.push_str(&format!(
-            "MLI{id},{date},2024,1,Political violence,Violence against civilians,Attack,\
-Unidentified Armed Group (Mali),,3,Civilians (Mali),,7,37,Civilian targeting,466,\
-Western Africa,Mali,Mopti,,,Village,{lat:.5},{lon:.5},1,Test,Local,Test event.,2,,1700000000\n",
-            id = first_id + offset
-        ));
-    }
-    let path = directory.join(name);
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-/// A member per number in `members`, all on one regional committee for Mopti.
-fn committees_file(directory: &Path, members: usize, group_wait: &str) -> PathBuf {
-    let mut text = format!(
-        "[defaults.grouping]\ngroup_wait = \"{group_wait}\"\ngroup_interval = \"0s\"\n\
-         repeat_interval = \"24h\"\n\n[defaults.storm_guard]\ncapacity = 100\nrefill_per_hour = 100\n\n\
-         [[committee]]\nid = \"crs-mopti\"\nname = \"Comité régional de Mopti\"\n\
-         kind = \"regional\"\nzones = [\"ML05\"]\n"
-    );
-    for member in 1..=members {
-        text.push_str(&format!(
-            "\n[[committee.member]]\nid = \"m{member:02}\"\nname = \"Membre {member}\"\n\
-             phone = \"+44 7700 900{member:03}\"\nemail = \"m{member:02}@example.org\"\n\
-             channels = [\"sms\", \"email\"]\n"
-        ));
-    }
-    let path = directory.join("committees.toml");
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-const RULES: &str = r#"
-[[rule]]
-id = "un-incident"
-rationale = "Test rule: one attack on civilians opens a vigilance in its commune."
-kind = "threshold"
-zone_level = "commune"
-window_days = 7
-keep_for_days = 0
-filter = { event_types = ["Violence against civilians"] }
-vigilance = { enter = { events = 1 } }
-"#;
 
 struct Deployment {
     directory: tempfile::TempDir,
@@ -347,8 +75,8 @@ impl Deployment {
         smtp: &SmtpServer,
     ) -> Deployment {
         let directory = tempfile::tempdir().unwrap();
-        committees_file(directory.path(), members, group_wait);
-        std::fs::write(directory.path().join("rules.toml"), RULES).unwrap();
+        committees_file(directory.path(), members, group_wait, 100);
+        rules_file(directory.path());
         let config = directory.path().join("vigie.toml");
         std::fs::write(
             &config,
@@ -393,7 +121,7 @@ impl Deployment {
     }
 
     fn ingest(&self, name: &str, first_id: usize, communes: &[(String, f64, f64)], date: &str) {
-        let file = events_file(self.directory.path(), name, first_id, communes, date);
+        let file = acled_file(self.directory.path(), name, first_id, communes, date);
         let totals = self.json(&["ingest", "acled", file.to_str().unwrap(), "--json"]);
         assert_eq!(totals["inserted"].as_u64().unwrap(), communes.len() as u64);
     }
@@ -466,7 +194,7 @@ fn twenty_communes_opening_within_the_group_wait_make_one_message_per_member_and
     );
     assert_eq!(smtp.messages().len(), 3, "one email per member");
     for sms in gateway.received() {
-        let text = sms["message"].as_str().unwrap();
+        let text = sms.body["message"].as_str().unwrap();
         assert!(text.starts_with("VIGIE VIGILANCE"), "{text}");
         assert!(text.chars().count() <= 2 * 153, "{text}");
     }
@@ -594,7 +322,7 @@ fn a_committee_test_reaches_every_member_channel_and_bad_settings_name_their_key
     assert_eq!(printed.matches(": sent").count(), 4, "{printed}");
     assert_eq!(gateway.received().len(), 2);
     assert!(
-        gateway.received()[0]["message"]
+        gateway.received()[0].body["message"]
             .as_str()
             .unwrap()
             .starts_with("VIGIE TEST")

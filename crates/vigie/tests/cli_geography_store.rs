@@ -3,12 +3,12 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use support::mali::MALI_ZONES;
+use support::serve::Server;
 use support::{Database, repository};
 use vigie_spatial::codec;
 
@@ -49,48 +49,13 @@ fn config_file(directory: &Path, check_seconds: u64) -> PathBuf {
     path
 }
 
-struct Server {
-    child: Child,
-    address: String,
-    log: Arc<Mutex<String>>,
+fn serve(database: &str, config: &Path) -> Server {
+    Server::start(command(database, config))
 }
 
 impl Server {
-    fn start(database: &str, config: &Path) -> Server {
-        let mut child = command(database, config)
-            .args(["serve", "--bind", "127.0.0.1:0"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let log = Arc::new(Mutex::new(String::new()));
-        let (sender, receiver) = std::sync::mpsc::channel();
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            let mut reader = BufReader::new(stderr);
-            let mut line = String::new();
-            while reader.read_line(&mut line).unwrap_or(0) > 0 {
-                if let Some(rest) = line.split("serving on http://").nth(1) {
-                    let address = rest.split_whitespace().next().unwrap_or_default();
-                    let _ = sender.send(address.to_owned());
-                }
-                sink.lock().unwrap().push_str(&line);
-                line.clear();
-            }
-        });
-        let address = receiver
-            .recv_timeout(Duration::from_secs(90))
-            .expect("vigie serve announces its address");
-        Server {
-            child,
-            address,
-            log,
-        }
-    }
-
     fn get(&self, path: &str) -> serde_json::Value {
-        let mut response = ureq::get(&format!("http://{}{path}", self.address))
+        let mut response = ureq::get(&self.url(path))
             .call()
             .unwrap_or_else(|error| panic!("GET {path}: {error}"));
         serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap()
@@ -120,27 +85,16 @@ impl Server {
                 "{} still serves {id} as {:?} after {within:?}; its log:\n{}",
                 self.address,
                 self.commune_name(id),
-                self.log.lock().unwrap()
+                self.log()
             );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn embedded_bytes() -> Vec<u8> {
-    std::fs::read(repository().join("data/zones/mali-2015.vzs")).unwrap()
-}
-
 /// The embedded set with its first commune renamed; returns the commune's id and old name.
 fn renamed_zone_set(path: &Path) -> (String, String) {
-    let mut zones = codec::decode(&embedded_bytes()).unwrap();
+    let mut zones = codec::decode(MALI_ZONES).unwrap();
     let commune = &mut zones.communes[0];
     let id = commune.id.as_str().to_owned();
     let old = std::mem::replace(&mut commune.name, RENAMED.to_owned());
@@ -171,8 +125,8 @@ fn a_published_zone_set_reaches_every_postgres_replica_without_a_restart() {
     let database = Database::postgres();
     let directory = tempfile::tempdir().unwrap();
     let config = config_file(directory.path(), 3600);
-    let first = Server::start(database.url(), &config);
-    let second = Server::start(database.url(), &config);
+    let first = serve(database.url(), &config);
+    let second = serve(database.url(), &config);
     // Both started on an empty database: one seeded it, the other found it seeded.
     assert_eq!(
         versions(database.url(), &config),
@@ -196,11 +150,7 @@ fn a_published_zone_set_reaches_every_postgres_replica_without_a_restart() {
         eprintln!("{} served the new name after {took:?}", replica.address);
         assert_eq!(replica.geography_version(), Some(2));
         assert!(
-            replica
-                .log
-                .lock()
-                .unwrap()
-                .contains("geography reloaded: version 2"),
+            replica.log().contains("geography reloaded: version 2"),
             "the reload is logged"
         );
     }
@@ -222,7 +172,7 @@ fn a_fresh_sqlite_store_is_seeded_and_follows_publications() {
     let database = Database::sqlite();
     let directory = tempfile::tempdir().unwrap();
     let config = config_file(directory.path(), 1);
-    let server = Server::start(database.url(), &config);
+    let server = serve(database.url(), &config);
     let file = directory.path().join("renamed.vzs");
     let (id, old_name) = renamed_zone_set(&file);
     assert_eq!(server.commune_name(&id), old_name);
@@ -277,7 +227,7 @@ fn an_explicit_zone_file_is_published_once_and_never_rolls_a_newer_version_back(
     // Someone publishes the embedded set; a command still configured with the old file
     // keeps the store's newer version and says so.
     let embedded = directory.path().join("mali.vzs");
-    std::fs::write(&embedded, embedded_bytes()).unwrap();
+    std::fs::write(&embedded, MALI_ZONES).unwrap();
     run(
         database.url(),
         &config,

@@ -10,208 +10,22 @@ mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
-use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, channel};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::Json;
-use axum::extract::State;
-use axum::routing::post;
-use geo::InteriorPoint;
-use serde_json::{Value, json};
+use serde_json::Value;
+use support::mali::{acled_file, committees_file, mopti_communes, rules_file};
+use support::serve::Server;
+use support::sinks::{SmsGateway, SmtpServer};
 use support::{Database, repository};
-use vigie_domain::{ZoneLevel, ZoneSet};
 
 const SECRET: &str = "5c0f8a9d2e4b6c1a3f5e7d9b0a2c4e6f8a1b3d5f7e9c0b2d4f6a8c1e3b5d7f9a";
 const SMSSYNC_SECRET: &str = "replicas-gateway-secret";
 
-// --- the SMS gateway ---------------------------------------------------------------------
-
-/// A message the gateway received, and when it arrived (before the gateway's delay).
-#[derive(Clone)]
-struct Received {
-    body: Value,
-    at: Instant,
-}
-
-/// A JSON SMS gateway (`POST /send {to, message, idempotency_key}` → `{id}`) answering after
-/// `delay`.
-struct SmsGateway {
-    address: SocketAddr,
-    received: Arc<Mutex<Vec<Received>>>,
-    _runtime: tokio::runtime::Runtime,
-}
-
-#[derive(Clone)]
-struct GatewayState {
-    received: Arc<Mutex<Vec<Received>>>,
-    delay: Duration,
-}
-
-async fn send(State(state): State<GatewayState>, Json(body): Json<Value>) -> Json<Value> {
-    let at = Instant::now();
-    tokio::time::sleep(state.delay).await;
-    let mut received = state.received.lock().unwrap();
-    received.push(Received { body, at });
-    Json(json!({ "id": format!("gw-{}", received.len()) }))
-}
-
-impl SmsGateway {
-    fn start(delay: Duration) -> SmsGateway {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let received = Arc::new(Mutex::new(Vec::new()));
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let address = listener.local_addr().unwrap();
-        let router = axum::Router::new()
-            .route("/send", post(send))
-            .with_state(GatewayState {
-                received: received.clone(),
-                delay,
-            });
-        runtime.spawn(async move { axum::serve(listener, router).await });
-        SmsGateway {
-            address,
-            received,
-            _runtime: runtime,
-        }
-    }
-
-    fn received(&self) -> Vec<Received> {
-        self.received.lock().unwrap().clone()
-    }
-
-    fn keys(&self) -> BTreeSet<String> {
-        self.received()
-            .iter()
-            .map(|message| message.body["idempotency_key"].as_str().unwrap().to_owned())
-            .collect()
-    }
-}
-
-// --- the SMTP server ---------------------------------------------------------------------
-
-struct SmtpServer {
-    child: Child,
-    address: SocketAddr,
-    maildir: tempfile::TempDir,
-}
-
-impl SmtpServer {
-    fn start() -> SmtpServer {
-        let python = std::env::var_os("VIGIE_TEST_PYTHON")
-            .filter(|path| !path.is_empty())
-            .map(PathBuf::from)
-            .expect(
-                "VIGIE_TEST_PYTHON is not set: these tests need a Python with aiosmtpd. Run \
-                 scripts/test.sh, which prepares it",
-            );
-        let maildir = tempfile::tempdir().unwrap();
-        let address = free_address();
-        let child = Command::new(&python)
-            .args(["-m", "aiosmtpd", "-n", "-l"])
-            .arg(address.to_string())
-            .args(["-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(maildir.path().join("mail"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("aiosmtpd starts");
-        let mut server = SmtpServer {
-            child,
-            address,
-            maildir,
-        };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(address).is_err() {
-            if let Ok(Some(status)) = server.child.try_wait() {
-                panic!("aiosmtpd exited early ({status}): run scripts/test.sh");
-            }
-            assert!(Instant::now() < deadline, "aiosmtpd did not listen");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        server
-    }
-
-    /// Messages received per recipient address.
-    fn per_recipient(&self) -> BTreeMap<String, usize> {
-        let new = self.maildir.path().join("mail/new");
-        let files: Vec<PathBuf> = std::fs::read_dir(new)
-            .map(|entries| entries.map(|entry| entry.unwrap().path()).collect())
-            .unwrap_or_default();
-        let mut counts = BTreeMap::new();
-        for file in files {
-            let text = String::from_utf8_lossy(&std::fs::read(file).unwrap()).into_owned();
-            if let Some(to) = text.lines().find_map(|line| line.strip_prefix("To: ")) {
-                *counts.entry(to.trim().to_owned()).or_insert(0) += 1;
-            }
-        }
-        counts
-    }
-}
-
-impl Drop for SmtpServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_address() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-}
-
 // --- a deployment of replicas ------------------------------------------------------------
-
-fn mali() -> ZoneSet {
-    vigie_spatial::codec::decode(include_bytes!(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../data/zones/mali-2015.vzs"
-    )))
-    .expect("the reference zone set decodes")
-}
-
-/// `count` communes of the Mopti region (`ML05`), with a point inside each.
-fn mopti_communes(count: usize) -> Vec<(String, f64, f64)> {
-    mali()
-        .zones(ZoneLevel::Commune)
-        .iter()
-        .filter(|zone| zone.id.as_str().starts_with("ML05"))
-        .take(count)
-        .map(|zone| {
-            let point = zone.geometry.interior_point().expect("a point inside");
-            (zone.id.to_string(), point.x(), point.y())
-        })
-        .collect()
-}
-
-const HEADER: &str = "event_id_cnty,event_date,year,time_precision,disorder_type,event_type,\
-sub_event_type,actor1,assoc_actor_1,inter1,actor2,assoc_actor_2,inter2,interaction,\
-civilian_targeting,iso,region,country,admin1,admin2,admin3,location,latitude,longitude,\
-geo_precision,source,source_scale,notes,fatalities,tags,timestamp";
-
-const RULES: &str = r#"
-[[rule]]
-id = "un-incident"
-rationale = "Test rule: one attack on civilians opens a vigilance in its commune."
-kind = "threshold"
-zone_level = "commune"
-window_days = 7
-keep_for_days = 0
-filter = { event_types = ["Violence against civilians"] }
-vigilance = { enter = { events = 1 } }
-"#;
 
 struct Deployment {
     directory: tempfile::TempDir,
@@ -222,20 +36,8 @@ impl Deployment {
     /// A committee of `members` for Mopti, each by SMS and email.
     fn new(members: usize) -> Deployment {
         let directory = tempfile::tempdir().unwrap();
-        let mut committees = "[defaults.grouping]\ngroup_wait = \"0s\"\ngroup_interval = \"0s\"\n\
-             repeat_interval = \"24h\"\n\n[defaults.storm_guard]\ncapacity = 1000\n\
-             refill_per_hour = 1000\n\n[[committee]]\nid = \"crs-mopti\"\n\
-             name = \"Comité régional de Mopti\"\nkind = \"regional\"\nzones = [\"ML05\"]\n"
-            .to_owned();
-        for member in 1..=members {
-            committees.push_str(&format!(
-                "\n[[committee.member]]\nid = \"m{member:02}\"\nname = \"Membre {member}\"\n\
-                 phone = \"+44 7700 900{member:03}\"\nemail = \"m{member:02}@example.org\"\n\
-                 channels = [\"sms\", \"email\"]\n"
-            ));
-        }
-        std::fs::write(directory.path().join("committees.toml"), committees).unwrap();
-        std::fs::write(directory.path().join("rules.toml"), RULES).unwrap();
+        committees_file(directory.path(), members, "0s", 1000);
+        rules_file(directory.path());
         Deployment {
             directory,
             database: Database::postgres(),
@@ -280,54 +82,14 @@ impl Deployment {
         command
     }
 
-    fn start(&self, name: &'static str, config: &Path) -> Replica {
-        let mut child = self
-            .command(Some(config))
-            .args(["serve", "--bind", "127.0.0.1:0"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let log = Arc::new(Mutex::new(String::new()));
-        let (sender, receiver) = channel();
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            let mut reader = BufReader::new(stderr);
-            let mut line = String::new();
-            while reader.read_line(&mut line).unwrap_or(0) > 0 {
-                if let Some(rest) = line.split("serving on http://").nth(1) {
-                    let address = rest.split_whitespace().next().unwrap_or_default();
-                    let _ = sender.send(address.to_owned());
-                }
-                sink.lock().unwrap().push_str(&line);
-                line.clear();
-            }
-        });
-        let address = receiver
-            .recv_timeout(Duration::from_secs(60))
-            .unwrap_or_else(|_| panic!("replica {name} did not start: {}", log.lock().unwrap()));
-        Replica {
-            child,
-            address,
-            log,
-        }
+    fn start(&self, config: &Path) -> Replica {
+        Server::start(self.command(Some(config)))
     }
 
     /// Imports one ACLED attack on civilians in each commune, dated today, through the CLI.
     fn ingest(&self, name: &str, first_id: usize, communes: &[(String, f64, f64)]) {
-        let today = chrono::Utc::now().date_naive();
-        let mut text = format!("{HEADER}\n");
-        for (offset, (_, lon, lat)) in communes.iter().enumerate() {
-            text.push_str(&format!(
-                "MLI{id},{today},2026,1,Political violence,Violence against civilians,Attack,\
-Unidentified Armed Group (Mali),,3,Civilians (Mali),,7,37,Civilian targeting,466,\
-Western Africa,Mali,Mopti,,,Village,{lat:.5},{lon:.5},1,Test,Local,Test event.,2,,1700000000\n",
-                id = first_id + offset
-            ));
-        }
-        let path = self.directory.path().join(name);
-        std::fs::write(&path, text).unwrap();
+        let today = chrono::Utc::now().date_naive().to_string();
+        let path = acled_file(self.directory.path(), name, first_id, communes, &today);
         let output = self
             .command(None)
             .args(["ingest", "acled", path.to_str().unwrap(), "--json"])
@@ -393,18 +155,10 @@ Western Africa,Mali,Mopti,,,Village,{lat:.5},{lon:.5},1,Test,Local,Test event.,2
     }
 }
 
-/// A running `vigie serve`, killed when dropped.
-struct Replica {
-    child: Child,
-    address: String,
-    log: Arc<Mutex<String>>,
-}
+/// A running `vigie serve` of the deployment, killed when dropped.
+type Replica = Server;
 
 impl Replica {
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.address)
-    }
-
     fn is_leader(&self) -> bool {
         let mut response = ureq::get(&self.url("/healthz")).call().unwrap();
         let health: Value = response.body_mut().read_json().unwrap();
@@ -420,15 +174,6 @@ impl Replica {
             .body_mut()
             .read_to_string()
             .unwrap()
-    }
-
-    fn log(&self) -> String {
-        self.log.lock().unwrap().clone()
-    }
-
-    fn kill(&mut self) {
-        let _ = self.child.kill(); // SIGKILL: no cleanup
-        let _ = self.child.wait();
     }
 
     /// A community report by SMS, through the SMSSync webhook.
@@ -482,12 +227,6 @@ impl Replica {
     }
 }
 
-impl Drop for Replica {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
 /// Waits for `condition`, up to `limit`, saying `what` on failure.
 fn wait_for(limit: Duration, what: &str, mut condition: impl FnMut() -> bool) {
     let deadline = Instant::now() + limit;
@@ -503,9 +242,9 @@ fn leader_and_follower(
     config_a: &Path,
     config_b: &Path,
 ) -> (Replica, Replica) {
-    let a = deployment.start("a", config_a);
+    let a = deployment.start(config_a);
     wait_for(Duration::from_secs(20), "replica a leads", || a.is_leader());
-    let b = deployment.start("b", config_b);
+    let b = deployment.start(config_b);
     // b is up and tried the lock at least once.
     std::thread::sleep(Duration::from_millis(500));
     assert!(!b.is_leader(), "only one replica leads");
@@ -555,8 +294,8 @@ fn assert_everything_delivered(
 fn a_warning_caused_through_one_replica_reaches_the_stream_of_the_other() {
     let deployment = Deployment::new(2);
     let (gateway_a, gateway_b) = (
-        SmsGateway::start(Duration::ZERO),
-        SmsGateway::start(Duration::ZERO),
+        SmsGateway::start(Duration::ZERO, None),
+        SmsGateway::start(Duration::ZERO, None),
     );
     let smtp = SmtpServer::start();
     let config_a = deployment.config("a", &gateway_a, &smtp);
@@ -612,8 +351,8 @@ fn a_warning_caused_through_one_replica_reaches_the_stream_of_the_other() {
 fn the_same_sms_landing_on_two_replicas_at_once_makes_one_report() {
     let deployment = Deployment::new(1);
     let (gateway_a, gateway_b) = (
-        SmsGateway::start(Duration::ZERO),
-        SmsGateway::start(Duration::ZERO),
+        SmsGateway::start(Duration::ZERO, None),
+        SmsGateway::start(Duration::ZERO, None),
     );
     let smtp = SmtpServer::start();
     let config_a = deployment.config("a", &gateway_a, &smtp);
@@ -658,8 +397,8 @@ fn killing_the_leader_mid_burst_hands_over_without_loss_or_duplicate_episodes() 
     let deployment = Deployment::new(members);
     // A slow gateway, so that the kill lands in the middle of the sends.
     let (gateway_a, gateway_b) = (
-        SmsGateway::start(Duration::from_millis(150)),
-        SmsGateway::start(Duration::from_millis(150)),
+        SmsGateway::start(Duration::from_millis(150), None),
+        SmsGateway::start(Duration::from_millis(150), None),
     );
     let smtp = SmtpServer::start();
     let config_a = deployment.config("a", &gateway_a, &smtp);
@@ -714,8 +453,8 @@ fn a_leader_cut_from_the_database_steps_down_and_sends_nothing_more() {
     let members = 30;
     let deployment = Deployment::new(members);
     let (gateway_a, gateway_b) = (
-        SmsGateway::start(Duration::from_millis(150)),
-        SmsGateway::start(Duration::from_millis(150)),
+        SmsGateway::start(Duration::from_millis(150), None),
+        SmsGateway::start(Duration::from_millis(150), None),
     );
     let smtp = SmtpServer::start();
     let config_a = deployment.config("a", &gateway_a, &smtp);

@@ -4,10 +4,10 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
 
+use support::serve::Server;
 use support::{json, repository};
 
 const SECRET: &str = "5c0f8a9d2e4b6c1a3f5e7d9b0a2c4e6f8a1b3d5f7e9c0b2d4f6a8c1e3b5d7f9a";
@@ -60,70 +60,12 @@ fn run(database: &str, arguments: &[&str], stdin: Option<&str>) -> (String, Stri
     (stdout, stderr)
 }
 
-struct Server {
-    child: Child,
-    address: String,
-    log: std::sync::Arc<std::sync::Mutex<String>>,
-}
-
 fn start_server(database: &str) -> Server {
-    let mut child = command(database)
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-    let (sender, receiver) = std::sync::mpsc::channel();
-    let sink = log.clone();
-    std::thread::spawn(move || {
-        let mut reader = BufReader::new(stderr);
-        let mut line = String::new();
-        while reader.read_line(&mut line).unwrap_or(0) > 0 {
-            if let Some(rest) = line.split("serving on http://").nth(1) {
-                let address = rest
-                    .split_whitespace()
-                    .next()
-                    .unwrap_or_default()
-                    .to_owned();
-                let _ = sender.send(address);
-            }
-            sink.lock().unwrap().push_str(&line);
-            line.clear();
-        }
-    });
-    let address = receiver
-        .recv_timeout(Duration::from_secs(60))
-        .expect("vigie serve announces its address");
-    Server {
-        child,
-        address,
-        log,
-    }
-}
-
-impl Server {
-    fn stop(mut self) -> String {
-        // SIGTERM: the server shuts down gracefully.
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while self.child.try_wait().unwrap().is_none() {
-            assert!(
-                Instant::now() < deadline,
-                "vigie serve did not stop on SIGTERM"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        std::thread::sleep(Duration::from_millis(100));
-        self.log.lock().unwrap().clone()
-    }
+    Server::start(command(database))
 }
 
 fn smssync(server: &Server, from: &str, message: &str, message_id: &str) -> serde_json::Value {
-    let mut response = ureq::post(&format!("http://{}/webhooks/sms/smssync", server.address))
+    let mut response = ureq::post(&server.url("/webhooks/sms/smssync"))
         .send_form([
             ("from", from),
             ("message", message),

@@ -133,6 +133,18 @@ pub static GEOGRAPHY: LazyLock<Geography> = LazyLock::new(|| {
     }
 });
 
+/// The shipped geography as a server holds it (no stored version), serving `features`: the
+/// shipped catalogue (`GEOGRAPHY.features`) or one a test built with other limits.
+pub fn shared_geography(features: Arc<FeatureCatalog>) -> vigie_http::SharedGeography {
+    vigie_http::SharedGeography::new(vigie_http::Geography {
+        version: None,
+        zones: GEOGRAPHY.zones.clone(),
+        index: GEOGRAPHY.index.clone(),
+        directory: GEOGRAPHY.directory.clone(),
+        features,
+    })
+}
+
 /// Every response body any test of this binary received.
 pub static RESPONSE_BODIES: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
@@ -247,13 +259,7 @@ impl TestServer {
                 config.validate().expect("the test configuration is valid");
                 let state = AppState {
                     store: server_store,
-                    geography: vigie_http::SharedGeography::new(vigie_http::Geography {
-                        version: None,
-                        zones: GEOGRAPHY.zones.clone(),
-                        index: GEOGRAPHY.index.clone(),
-                        directory: GEOGRAPHY.directory.clone(),
-                        features: GEOGRAPHY.features.clone(),
-                    }),
+                    geography: shared_geography(GEOGRAPHY.features.clone()),
                     protector: server_protector,
                     config,
                     clock: Clock::system(),

@@ -2,6 +2,10 @@
 
 #![allow(dead_code)] // each test file uses a different part
 
+pub mod mali;
+pub mod serve;
+pub mod sinks;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
