@@ -325,9 +325,11 @@ fn a_warning_caused_through_one_replica_reaches_the_stream_of_the_other() {
     };
     assert_eq!(warning["data"]["kind"], "opened", "{warning}");
     assert_eq!(warning["data"]["rule"], "un-incident", "{warning}");
-    assert!(
-        a.log().contains("warnings recorded"),
-        "the leader, replica a, evaluated"
+    // Replica a logs its evaluation after the commit that b's stream already shows.
+    wait_for(
+        Duration::from_secs(10),
+        "the leader, replica a, evaluated",
+        || a.log().contains("warnings recorded"),
     );
     assert!(
         !b.log().contains("warnings recorded"),
@@ -484,16 +486,22 @@ fn a_leader_cut_from_the_database_steps_down_and_sends_nothing_more() {
     wait_for(Duration::from_secs(20), "replica b takes over", || {
         b.is_leader()
     });
-    assert!(!a.is_leader(), "replica a stepped down");
+    // The server frees the lock at once; replica a learns it at its next check (every
+    // 200 ms here, later on a loaded machine). Its dispatcher is fenced meanwhile.
+    wait_for(Duration::from_secs(10), "replica a steps down", || {
+        !a.is_leader()
+    });
     wait_for(Duration::from_secs(40), "the outbox empties", || {
         let rows = deployment.outbox();
         !rows.is_empty() && rows.iter().all(|row| row.3 == "sent")
     });
-    // A message already on its way at the cut may land just after it; none leaves later.
+    // A message already on its way at the cut may land just after it (the gateway takes
+    // 150 ms); none leaves later. Had replica a kept dispatching, its thirty members' SMS
+    // would have gone on landing for seconds.
     let late: Vec<Value> = gateway_a
         .received()
         .iter()
-        .filter(|message| message.at > cut_at + Duration::from_millis(300))
+        .filter(|message| message.at > cut_at + Duration::from_secs(1))
         .map(|message| message.body.clone())
         .collect();
     assert!(
