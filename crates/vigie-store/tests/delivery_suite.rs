@@ -2,6 +2,7 @@
 //! silences, every scenario run on SQLite and on PostgreSQL (`VIGIE_TEST_POSTGRES_URL`, as
 //! for `tests/suite.rs`: without it the PostgreSQL half fails rather than skips).
 
+#[macro_use]
 mod support;
 
 use std::collections::BTreeSet;
@@ -17,43 +18,6 @@ use vigie_domain::{
 };
 
 use support::*;
-
-/// Generates one `#[test]` per scenario and backend: `sqlite::name` and `postgres::name`.
-macro_rules! on_both_backends {
-    (
-        stores: [$($scenario:ident),* $(,)?],
-        databases: [$($database_scenario:ident),* $(,)?] $(,)?
-    ) => {
-        mod sqlite {
-            $(
-                #[test]
-                fn $scenario() {
-                    crate::support::on_sqlite(crate::scenarios::$scenario);
-                }
-            )*
-            $(
-                #[test]
-                fn $database_scenario() {
-                    crate::scenarios::$database_scenario(crate::support::TestDatabase::sqlite());
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[test]
-                fn $scenario() {
-                    crate::support::on_postgres(crate::scenarios::$scenario);
-                }
-            )*
-            $(
-                #[test]
-                fn $database_scenario() {
-                    crate::scenarios::$database_scenario(crate::support::TestDatabase::postgres());
-                }
-            )*
-        }
-    };
-}
 
 on_both_backends! {
     stores: [

@@ -3,6 +3,7 @@
 //! named by `VIGIE_TEST_POSTGRES_URL` (`scripts/test.sh` starts one). Without that variable
 //! the PostgreSQL half fails: a suite that skips half its backends would pass silently.
 
+#[macro_use]
 mod support;
 
 use std::collections::BTreeSet;
@@ -15,43 +16,6 @@ use vigie_domain::{
 };
 
 use support::*;
-
-/// Generates one `#[test]` per scenario and backend: `sqlite::name` and `postgres::name`.
-macro_rules! on_both_backends {
-    (
-        stores: [$($scenario:ident),* $(,)?],
-        databases: [$($database_scenario:ident),* $(,)?] $(,)?
-    ) => {
-        mod sqlite {
-            $(
-                #[test]
-                fn $scenario() {
-                    crate::support::on_sqlite(crate::scenarios::$scenario);
-                }
-            )*
-            $(
-                #[test]
-                fn $database_scenario() {
-                    crate::scenarios::$database_scenario(crate::support::TestDatabase::sqlite());
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[test]
-                fn $scenario() {
-                    crate::support::on_postgres(crate::scenarios::$scenario);
-                }
-            )*
-            $(
-                #[test]
-                fn $database_scenario() {
-                    crate::scenarios::$database_scenario(crate::support::TestDatabase::postgres());
-                }
-            )*
-        }
-    };
-}
 
 on_both_backends! {
     stores: [

@@ -484,6 +484,43 @@ pub fn unclear_report(message_id: &str, reporter: Option<NewReporter>) -> NewRep
     }
 }
 
+/// Generates one `#[test]` per scenario and backend: `sqlite::name` and `postgres::name`.
+macro_rules! on_both_backends {
+    (
+        stores: [$($scenario:ident),* $(,)?],
+        databases: [$($database_scenario:ident),* $(,)?] $(,)?
+    ) => {
+        mod sqlite {
+            $(
+                #[test]
+                fn $scenario() {
+                    crate::support::on_sqlite(crate::scenarios::$scenario);
+                }
+            )*
+            $(
+                #[test]
+                fn $database_scenario() {
+                    crate::scenarios::$database_scenario(crate::support::TestDatabase::sqlite());
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[test]
+                fn $scenario() {
+                    crate::support::on_postgres(crate::scenarios::$scenario);
+                }
+            )*
+            $(
+                #[test]
+                fn $database_scenario() {
+                    crate::scenarios::$database_scenario(crate::support::TestDatabase::postgres());
+                }
+            )*
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
