@@ -145,11 +145,11 @@ use std::sync::Arc;
 pub use vigie_domain::store::{DeliveryStore, Store, StoreError};
 
 pub use crate::geography::GEOGRAPHY_CHANNEL;
+pub use crate::postgres::PostgresStore;
 pub use crate::postgres::cluster::{
-    LEADER_LOCK_APPLICATION, LEADER_LOCK_KEY, LeaderLock, STREAM_CHANNEL,
-    STREAM_LISTEN_APPLICATION, listen_stream,
+    GEOGRAPHY_LISTEN_APPLICATION, LEADER_LOCK_APPLICATION, LEADER_LOCK_KEY, LeaderLock,
+    ListenOutcome, Listener, STREAM_CHANNEL, STREAM_LISTEN_APPLICATION, listen_stream,
 };
-pub use crate::postgres::{GeographyListener, ListenOutcome, PostgresStore};
 pub use crate::sqlite::SqliteStore;
 
 /// Opens the store named by `database`: a `postgres://` or `postgresql://` URL, or else the

@@ -151,7 +151,12 @@ mod scenarios {
 #[test]
 fn postgres_listeners_hear_of_each_new_version() {
     let database = TestDatabase::postgres();
-    let mut listener = vigie_store::GeographyListener::new(database.location()).unwrap();
+    let mut listener = vigie_store::Listener::new(
+        database.location(),
+        vigie_store::GEOGRAPHY_CHANNEL,
+        vigie_store::GEOGRAPHY_LISTEN_APPLICATION,
+    )
+    .unwrap();
     assert_eq!(
         listener.wait(Duration::from_secs(5)).unwrap(),
         vigie_store::ListenOutcome::Connected
@@ -166,7 +171,7 @@ fn postgres_listeners_hear_of_each_new_version() {
         .unwrap();
     assert_eq!(
         wait_for_publication(&mut listener),
-        vigie_store::ListenOutcome::Published(1)
+        vigie_store::ListenOutcome::Notified(1)
     );
     database
         .store()
@@ -182,13 +187,11 @@ fn postgres_listeners_hear_of_each_new_version() {
         .unwrap();
     assert_eq!(
         wait_for_publication(&mut listener),
-        vigie_store::ListenOutcome::Published(2)
+        vigie_store::ListenOutcome::Notified(2)
     );
 }
 
-fn wait_for_publication(
-    listener: &mut vigie_store::GeographyListener,
-) -> vigie_store::ListenOutcome {
+fn wait_for_publication(listener: &mut vigie_store::Listener) -> vigie_store::ListenOutcome {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let outcome = listener.wait(Duration::from_millis(200)).unwrap();

@@ -29,7 +29,7 @@ use vigie_domain::ZoneSet;
 use vigie_domain::store::{GeographyVersion, Store};
 use vigie_http::SharedGeography;
 use vigie_spatial::{IndexOptions, SpatialIndex, codec};
-use vigie_store::{GeographyListener, ListenOutcome};
+use vigie_store::{GEOGRAPHY_CHANNEL, GEOGRAPHY_LISTEN_APPLICATION, ListenOutcome, Listener};
 
 use crate::config::Config;
 
@@ -266,7 +266,9 @@ impl GeographyWatch {
     /// Runs until `stop` is set: reloads on each publication heard and whenever the slow
     /// check finds another version.
     pub fn run(self, stop: &AtomicBool) {
-        let mut listener = match self.listen_url.as_deref().map(GeographyListener::new) {
+        let listen =
+            |url: &str| Listener::new(url, GEOGRAPHY_CHANNEL, GEOGRAPHY_LISTEN_APPLICATION);
+        let mut listener = match self.listen_url.as_deref().map(listen) {
             Some(Ok(listener)) => Some(listener),
             Some(Err(error)) => {
                 tracing::error!("geography: cannot listen for publications: {error}");
@@ -283,7 +285,7 @@ impl GeographyWatch {
             let mut check_now = Instant::now() >= next_check;
             match listener.as_mut() {
                 Some(listener) => match listener.wait(wait) {
-                    Ok(ListenOutcome::Published(version)) => {
+                    Ok(ListenOutcome::Notified(version)) => {
                         tracing::debug!(version, "geography: publication heard");
                         check_now = true;
                     }

@@ -29,6 +29,9 @@ pub const LEADER_LOCK_APPLICATION: &str = "vigie-leader-lock";
 /// `application_name` of the stream listener's connection.
 pub const STREAM_LISTEN_APPLICATION: &str = "vigie-stream-listen";
 
+/// `application_name` of the geography listener's connection.
+pub const GEOGRAPHY_LISTEN_APPLICATION: &str = "vigie-geography-listener";
+
 /// How long connecting may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -121,30 +124,155 @@ impl LeaderLock {
     }
 }
 
+/// What [`Listener::wait`] saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListenOutcome {
+    /// The listener (re)connected: notifications sent while it was away are lost, so the
+    /// caller should look at the store's state now.
+    Connected,
+    /// Notifications arrived: the highest number among their payloads (a stream id, a
+    /// geography version; 0 for a payload that is not a number, which still says that
+    /// something happened).
+    Notified(i64),
+    /// Nothing within the timeout.
+    Quiet,
+}
+
+/// Listens on one channel on a dedicated connection (not one of the store's pool, whose
+/// connections come and go and would hear nothing while idle in it). Blocking: run it on a
+/// thread of its own.
+///
+/// The connection is opened on the first [`wait`](Self::wait) and again after it is lost;
+/// the caller decides how long to wait between attempts.
+pub struct Listener {
+    config: Config,
+    label: String,
+    channel: &'static str,
+    client: Option<Client>,
+}
+
+impl std::fmt::Debug for Listener {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Listener")
+            .field("database", &self.label)
+            .field("channel", &self.channel)
+            .field("connected", &self.client.is_some())
+            .finish()
+    }
+}
+
+impl Listener {
+    /// A listener on `channel` of the database at `url`, its connection named `application`
+    /// (not connected yet).
+    pub fn new(
+        url: &str,
+        channel: &'static str,
+        application: &str,
+    ) -> Result<Listener, StoreError> {
+        let (config, label) = dedicated_config(url, application)?;
+        Ok(Listener {
+            config,
+            label,
+            channel,
+            client: None,
+        })
+    }
+
+    /// Connects if needed (answering [`ListenOutcome::Connected`] at once), else waits up to
+    /// `timeout` for notifications. An error means the connection is lost (or could not be
+    /// made): the next call tries again.
+    pub fn wait(&mut self, timeout: Duration) -> Result<ListenOutcome, StoreError> {
+        let Some(client) = self.client.as_mut() else {
+            let mut client = self.config.connect(NoTls).with_context(|| {
+                format!("cannot connect to PostgreSQL {} to listen", self.label)
+            })?;
+            client
+                .batch_execute(&format!("LISTEN {}", self.channel))
+                .with_context(|| format!("cannot listen on PostgreSQL {}", self.label))?;
+            self.client = Some(client);
+            return Ok(ListenOutcome::Connected);
+        };
+        let received = highest_notification(client, timeout);
+        let closed = client.is_closed();
+        match received {
+            Ok(Some(highest)) => Ok(ListenOutcome::Notified(highest)),
+            Ok(None) if !closed => Ok(ListenOutcome::Quiet),
+            Ok(None) => {
+                self.client = None;
+                Err(StoreError::Backend(format!(
+                    "lost the listening connection to PostgreSQL {}",
+                    self.label
+                )))
+            }
+            Err(error) => {
+                self.client = None;
+                Err(StoreError::Backend(format!(
+                    "lost the listening connection to PostgreSQL {}: {error}",
+                    self.label
+                )))
+            }
+        }
+    }
+}
+
+/// The highest number among the notifications that arrive within `timeout` (those already
+/// queued behind the first are taken without waiting again).
+fn highest_notification(
+    client: &mut Client,
+    timeout: Duration,
+) -> Result<Option<i64>, postgres::Error> {
+    let mut notifications = client.notifications();
+    let Some(first) = notifications.timeout_iter(timeout).next()? else {
+        return Ok(None);
+    };
+    let number = |payload: &str| payload.parse::<i64>().unwrap_or(0);
+    let mut highest = number(first.payload());
+    let mut queued = notifications.iter();
+    while let Some(notification) = queued.next()? {
+        highest = highest.max(number(notification.payload()));
+    }
+    Ok(Some(highest))
+}
+
 /// Listens for [`STREAM_CHANNEL`] on a dedicated connection (named
-/// [`STREAM_LISTEN_APPLICATION`]) and calls `wake` for every notification, until `stop` is
-/// set. A lost connection is opened again (after `retry`), and `wake` is called once it is
-/// back: entries committed while nobody listened are read from the log, not from
+/// [`STREAM_LISTEN_APPLICATION`]) and calls `wake` for every batch of notifications, until
+/// `stop` is set. A lost connection is opened again (after `retry`), and `wake` is called
+/// once it is back: entries committed while nobody listened are read from the log, not from
 /// notifications. Blocks: run it on a thread of its own.
 pub fn listen_stream(url: &str, retry: Duration, stop: &AtomicBool, wake: &(dyn Fn() + Sync)) {
-    let mut failures = 0_u32;
+    let mut listener = match Listener::new(url, STREAM_CHANNEL, STREAM_LISTEN_APPLICATION) {
+        Ok(listener) => listener,
+        Err(error) => {
+            eprintln_warning(&format!(
+                "cannot listen for live stream notifications: {error}"
+            ));
+            return;
+        }
+    };
+    let mut interrupted = false;
     while !stop.load(Ordering::Relaxed) {
-        match listen_once(url, stop, wake) {
-            Ok(()) => return,
+        match listener.wait(Duration::from_millis(500)) {
+            // Whatever was committed before the LISTEN took effect is read now.
+            Ok(ListenOutcome::Connected | ListenOutcome::Notified(_)) => {
+                interrupted = false;
+                wake();
+            }
+            Ok(ListenOutcome::Quiet) => {}
             Err(error) => {
-                failures += 1;
                 // Said once per outage, not once per attempt.
-                if failures == 1 {
+                if !interrupted {
                     eprintln_warning(&format!(
                         "live stream notifications interrupted ({error}); reconnecting"
                     ));
+                    interrupted = true;
+                }
+                let mut waited = Duration::ZERO;
+                while waited < retry && !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_millis(50));
+                    waited += Duration::from_millis(50);
                 }
             }
-        }
-        let mut waited = Duration::ZERO;
-        while waited < retry && !stop.load(Ordering::Relaxed) {
-            std::thread::sleep(Duration::from_millis(50));
-            waited += Duration::from_millis(50);
         }
     }
 }
@@ -152,38 +280,4 @@ pub fn listen_stream(url: &str, retry: Duration, stop: &AtomicBool, wake: &(dyn 
 /// The crate logs nothing by itself; this one message matters to operators.
 fn eprintln_warning(message: &str) {
     eprintln!("vigie: {message}");
-}
-
-fn listen_once(url: &str, stop: &AtomicBool, wake: &(dyn Fn() + Sync)) -> Result<(), StoreError> {
-    let (config, label) = dedicated_config(url, STREAM_LISTEN_APPLICATION)?;
-    let mut client = config
-        .connect(NoTls)
-        .with_context(|| format!("cannot connect to PostgreSQL {label} to listen"))?;
-    client
-        .batch_execute(&format!("LISTEN {STREAM_CHANNEL}"))
-        .context("cannot listen for stream notifications")?;
-    // Whatever was committed before the LISTEN took effect is read now.
-    wake();
-    while !stop.load(Ordering::Relaxed) {
-        let next = client
-            .notifications()
-            .timeout_iter(Duration::from_millis(500))
-            .next()
-            .map(|notification| notification.is_some());
-        match next {
-            Ok(true) => wake(),
-            Ok(false) => {}
-            Err(error) => {
-                return Err(StoreError::Backend(format!(
-                    "stream notifications from {label}: {error}"
-                )));
-            }
-        }
-        if client.is_closed() {
-            return Err(StoreError::Backend(format!(
-                "the stream listener's connection to {label} closed"
-            )));
-        }
-    }
-    Ok(())
 }

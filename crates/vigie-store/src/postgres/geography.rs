@@ -1,19 +1,16 @@
-//! Published zone sets on PostgreSQL, and the listener replicas use to hear of new ones.
+//! Published zone sets on PostgreSQL (replicas hear of new ones with a
+//! [`Listener`](super::cluster::Listener) on [`GEOGRAPHY_CHANNEL`]).
 //!
 //! A publication takes a transaction-level advisory lock before reading the current version,
 //! so two replicas seeding an empty database at once make one version, not two; its
 //! `pg_notify` is delivered to listeners only when the transaction commits, by which time the
 //! new row is visible to them.
 
-use std::time::Duration;
-
 use chrono::{DateTime, Utc};
-use postgres::fallible_iterator::FallibleIterator;
-use postgres::{Client, Config, NoTls, Row};
+use postgres::Row;
 use vigie_domain::store::{GeographyPublication, GeographyVersion, StoreError, StoredGeography};
 
-use super::{CONNECT_TIMEOUT, PgTransaction, PostgresStore, column, describe};
-use crate::error::ResultExt;
+use super::{PgTransaction, PostgresStore, column};
 use crate::geography::{GEOGRAPHY_CHANNEL, sha256_hex};
 
 /// The advisory lock key that serialises publications ("vigie-gv").
@@ -139,117 +136,4 @@ impl PostgresStore {
             })
         })
     }
-}
-
-/// What [`GeographyListener::wait`] saw.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ListenOutcome {
-    /// The listener (re)connected: notifications sent while it was away are lost, so the
-    /// caller should look at the current version now.
-    Connected,
-    /// A new version was published (the highest number among the notifications pending).
-    Published(i64),
-    /// Nothing within the timeout.
-    Quiet,
-}
-
-/// Listens on [`GEOGRAPHY_CHANNEL`] on a connection of its own (not one of the store's
-/// pool, whose connections come and go). Blocking: run it on a thread of its own.
-///
-/// The connection is opened on the first [`wait`](Self::wait) and again after it is lost;
-/// the caller decides how long to wait between attempts.
-pub struct GeographyListener {
-    config: Config,
-    label: String,
-    client: Option<Client>,
-}
-
-impl std::fmt::Debug for GeographyListener {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter
-            .debug_struct("GeographyListener")
-            .field("database", &self.label)
-            .field("connected", &self.client.is_some())
-            .finish()
-    }
-}
-
-impl GeographyListener {
-    /// A listener for the database at `url` (not connected yet).
-    pub fn new(url: &str) -> Result<GeographyListener, StoreError> {
-        let mut config: Config = url.parse().map_err(|error: postgres::Error| {
-            StoreError::Backend(format!("invalid PostgreSQL URL: {error}"))
-        })?;
-        config.connect_timeout(CONNECT_TIMEOUT);
-        // An idle listening connection is where a silently dropped network path shows last:
-        // keepalives make the kernel notice within a couple of minutes.
-        config.keepalives(true);
-        config.keepalives_idle(Duration::from_secs(30));
-        if config.get_application_name().is_none() {
-            config.application_name("vigie-geography-listener");
-        }
-        let label = describe(&config);
-        Ok(GeographyListener {
-            config,
-            label,
-            client: None,
-        })
-    }
-
-    /// Connects if needed (answering [`ListenOutcome::Connected`] at once), else waits up to
-    /// `timeout` for a publication. An error means the connection is lost (or could not be
-    /// made): the next call tries again.
-    pub fn wait(&mut self, timeout: Duration) -> Result<ListenOutcome, StoreError> {
-        let Some(client) = self.client.as_mut() else {
-            let mut client = self
-                .config
-                .connect(NoTls)
-                .with_context(|| format!("cannot connect to PostgreSQL {}", self.label))?;
-            client
-                .batch_execute(&format!("LISTEN {GEOGRAPHY_CHANNEL}"))
-                .with_context(|| format!("cannot listen on PostgreSQL {}", self.label))?;
-            self.client = Some(client);
-            return Ok(ListenOutcome::Connected);
-        };
-        let received = newest_notification(client, timeout);
-        let closed = client.is_closed();
-        match received {
-            Ok(Some(version)) => Ok(ListenOutcome::Published(version)),
-            Ok(None) if !closed => Ok(ListenOutcome::Quiet),
-            Ok(None) => {
-                self.client = None;
-                Err(StoreError::Backend(format!(
-                    "lost the listening connection to PostgreSQL {}",
-                    self.label
-                )))
-            }
-            Err(error) => {
-                self.client = None;
-                Err(StoreError::Backend(format!(
-                    "lost the listening connection to PostgreSQL {}: {error}",
-                    self.label
-                )))
-            }
-        }
-    }
-}
-
-/// The highest version among the notifications that arrive within `timeout` (those already
-/// queued behind the first are taken without waiting again).
-fn newest_notification(
-    client: &mut Client,
-    timeout: Duration,
-) -> Result<Option<i64>, postgres::Error> {
-    let mut notifications = client.notifications();
-    let Some(first) = notifications.timeout_iter(timeout).next()? else {
-        return Ok(None);
-    };
-    // A payload that is not a number still says "something was published".
-    let version = |payload: &str| payload.parse::<i64>().unwrap_or(0);
-    let mut newest = version(first.payload());
-    let mut queued = notifications.iter();
-    while let Some(notification) = queued.next()? {
-        newest = newest.max(version(notification.payload()));
-    }
-    Ok(Some(newest))
 }

@@ -32,8 +32,6 @@ use vigie_domain::{
     ReportedIncident, Reporter, StoredVersion,
 };
 
-pub use self::geography::{GeographyListener, ListenOutcome};
-
 use self::batch::{EventColumns, PendingWrites};
 use self::pool::{PgConnection, Pool};
 use crate::codec::{
