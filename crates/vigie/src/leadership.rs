@@ -118,18 +118,7 @@ impl Leadership {
         if self.inner.url.is_none() {
             return true;
         }
-        let checked = {
-            let mut lock = self
-                .inner
-                .lock
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            match lock.as_mut() {
-                Some(lock) => lock.check().map_err(|error| error.to_string()),
-                None => Err("no lock connection".to_owned()),
-            }
-        };
-        match checked {
+        match self.check_lock() {
             Ok(()) => {
                 self.confirmed();
                 // The flag again: the keeper may have stepped down meanwhile.
@@ -139,6 +128,20 @@ impl Leadership {
                 self.step_down(&reason);
                 false
             }
+        }
+    }
+
+    /// A round trip on the lock's connection (waiting for one in progress).
+    fn check_lock(&self) -> Result<(), String> {
+        match self
+            .inner
+            .lock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_mut()
+        {
+            Some(lock) => lock.check().map_err(|error| error.to_string()),
+            None => Err("no lock connection".to_owned()),
         }
     }
 
@@ -186,16 +189,7 @@ impl Leadership {
         while !stop.load(Ordering::Relaxed) {
             if inner.leader.load(Ordering::SeqCst) {
                 pause(inner.check, stop);
-                let checked = match inner
-                    .lock
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .as_mut()
-                {
-                    Some(lock) => lock.check().map_err(|error| error.to_string()),
-                    None => Err("no lock connection".to_owned()),
-                };
-                match checked {
+                match self.check_lock() {
                     Ok(()) => self.confirmed(),
                     Err(reason) => {
                         self.step_down(&reason);
