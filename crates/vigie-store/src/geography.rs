@@ -6,8 +6,9 @@ use sha2::{Digest, Sha256};
 /// number as payload. Replicas listen on it to reload their geography without a restart.
 pub const GEOGRAPHY_CHANNEL: &str = "vigie_geography";
 
-/// SHA-256 of `bytes`, lowercase hex.
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+/// SHA-256 of `bytes`, lowercase hex: the digest the store keeps with each published zone
+/// set (and that callers compare a file with).
+pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
         .map(|byte| format!("{byte:02x}"))

@@ -144,7 +144,7 @@ use std::sync::Arc;
 
 pub use vigie_domain::store::{DeliveryStore, Store, StoreError};
 
-pub use crate::geography::GEOGRAPHY_CHANNEL;
+pub use crate::geography::{GEOGRAPHY_CHANNEL, sha256_hex as geography_digest};
 pub use crate::postgres::PostgresStore;
 pub use crate::postgres::cluster::{
     GEOGRAPHY_LISTEN_APPLICATION, LEADER_LOCK_APPLICATION, LEADER_LOCK_KEY, LeaderLock,

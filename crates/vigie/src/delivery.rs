@@ -33,6 +33,7 @@ use crate::channels::Channels;
 use crate::commands::replay::{load_rules, read_events};
 use crate::config::DeliveryConfig;
 use crate::context::Context;
+use crate::geography::StoredZoneSet;
 
 /// Where the engine starts evaluating, fixed on its first run so that episode ids (which
 /// carry their opening day) never change between runs.
@@ -70,11 +71,16 @@ impl Pipeline {
 
     /// Rules and committees from the configuration, zones from `store`.
     pub fn load_with(context: &Context, store: &dyn Store) -> anyhow::Result<Pipeline> {
-        let stored = context.geography.stored_zone_set(store)?;
-        let zone_set = stored.zones;
+        Pipeline::from_stored(context, &context.geography.stored_zone_set(store)?)
+    }
+
+    /// Rules and committees from the configuration, zones from `stored` (already read from
+    /// the store, as `serve` does once for the HTTP side and the pipeline).
+    pub fn from_stored(context: &Context, stored: &StoredZoneSet) -> anyhow::Result<Pipeline> {
+        let zone_set = &stored.zones;
         let delivery = &context.config.delivery;
         let rules = load_rules(delivery.rules.as_deref())?;
-        let hierarchy = ZoneHierarchy::from_zone_set(&zone_set);
+        let hierarchy = ZoneHierarchy::from_zone_set(zone_set);
         let committees_modified = delivery.committees.as_deref().and_then(modified_at);
         let committees = match &delivery.committees {
             Some(path) => {
@@ -89,7 +95,7 @@ impl Pipeline {
         };
         Ok(Pipeline {
             rules,
-            zones: ZoneTable::from_zone_set(&zone_set),
+            zones: ZoneTable::from_zone_set(zone_set),
             hierarchy,
             committees,
             committees_modified,

@@ -159,7 +159,7 @@ impl GeographySource {
             return Ok(());
         };
         let (bytes, label) = self.configured_bytes()?;
-        let digest = sha256_hex(&bytes);
+        let digest = vigie_store::geography_digest(&bytes);
         let versions = store.geography_versions()?;
         match versions.first() {
             Some(current) if current.sha256 == digest => Ok(()),
@@ -213,11 +213,6 @@ fn file_label(path: &Path) -> String {
         || path.display().to_string(),
         |name| name.to_string_lossy().into_owned(),
     )
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest as _;
-    hex::encode(sha2::Sha256::digest(bytes))
 }
 
 /// Builds what handlers share from a zone set (index, directory, catalog: seconds of CPU for
@@ -306,7 +301,7 @@ impl GeographyWatch {
                             );
                         }
                         listener_down = true;
-                        pause(RECONNECT_DELAY, stop);
+                        crate::leadership::pause(RECONNECT_DELAY, stop);
                     }
                 },
                 None => std::thread::sleep(wait),
@@ -356,17 +351,5 @@ impl GeographyWatch {
             started.elapsed().as_millis()
         );
         Ok(true)
-    }
-}
-
-/// Sleeps up to `total`, waking early when `stop` is set.
-fn pause(total: Duration, stop: &AtomicBool) {
-    let until = Instant::now() + total;
-    while !stop.load(Ordering::Relaxed) {
-        let left = until.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return;
-        }
-        std::thread::sleep(left.min(Duration::from_millis(100)));
     }
 }

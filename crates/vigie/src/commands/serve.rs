@@ -18,6 +18,7 @@ use vigie_http::{
     SharedGeography, SmsSyncConfig, StreamSettings, StreamWake, TwilioConfig,
     WebhookReceiptsConfig,
 };
+use vigie_spatial::SpatialIndex;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -98,7 +99,8 @@ pub fn run(args: ServeArgs, context: &Context) -> anyhow::Result<ExitCode> {
         .parse()
         .with_context(|| format!("--bind {bind:?} is not an address like 127.0.0.1:8080"))?;
     let store = context.open_store()?;
-    let (geography, geography_version) = context.geography.load_from_store(store.as_ref())?;
+    // Read and decoded once, for the HTTP side and the pipeline.
+    let stored = context.geography.stored_zone_set(store.as_ref())?;
     let protector = PhoneProtector::new(&load_secret(&context.config.privacy)?)
         .context("the deployment secret")?;
     let intake = intake_config(context)?;
@@ -110,13 +112,14 @@ pub fn run(args: ServeArgs, context: &Context) -> anyhow::Result<ExitCode> {
     .into_iter()
     .flatten()
     .collect();
+    let pipeline = Pipeline::from_stored(context, &stored)?;
+    let index = SpatialIndex::build(&stored.zones, context.geography.index_options());
     let shared_geography = SharedGeography::new(crate::geography::build_shared(
-        geography.zones,
-        geography.index,
-        Some(geography_version),
+        stored.zones,
+        index,
+        Some(stored.version.version),
     ));
-    let pipeline =
-        Pipeline::load_with(context, store.as_ref())?.following(shared_geography.clone());
+    let pipeline = pipeline.following(shared_geography.clone());
     let channels = Channels::from_config(&context.config.delivery)?;
     let state = AppState::with_geography(
         store.clone(),
