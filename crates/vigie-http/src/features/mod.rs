@@ -510,25 +510,34 @@ async fn item(
     };
     let feature =
         found.ok_or_else(|| AppError::not_found_because("no such feature in this collection"))?;
-    let links = json!([
+    let links = item_links(&base, meta.id, &feature, "This feature");
+    let mut response = with_type(feature_json(&feature, Some(&links)), GEOJSON);
+    items_policy(meta).apply(&mut response);
+    Ok(response)
+}
+
+/// The links of one feature's answer: itself (titled `self_title`) and its collection.
+pub(super) fn item_links(
+    base: &str,
+    collection_id: &str,
+    feature: &catalog::Feature,
+    self_title: &str,
+) -> Value {
+    json!([
         link(
             format!(
-                "{base}/collections/{}/items/{}",
-                meta.id,
+                "{base}/collections/{collection_id}/items/{}",
                 percent_encode(&feature.id.to_text())
             ),
             "self",
             GEOJSON,
-            "This feature",
+            self_title,
         ),
         link(
-            format!("{base}/collections/{}", meta.id),
+            format!("{base}/collections/{collection_id}"),
             "collection",
             JSON,
             "The collection"
         ),
-    ]);
-    let mut response = with_type(feature_json(&feature, Some(&links)), GEOJSON);
-    items_policy(meta).apply(&mut response);
-    Ok(response)
+    ])
 }

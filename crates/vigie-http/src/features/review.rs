@@ -23,7 +23,7 @@ use vigie_domain::{ReportReview, ReportStatus};
 use super::auth::{bearer_token, require_role_for};
 use super::render::{GEOJSON, feature_json};
 use super::reports::{REPORTS, ReportsCollection};
-use super::{Role, base_url, link, percent_encode, with_type};
+use super::{Role, base_url, item_links, with_type};
 use crate::caching::CachePolicy;
 use crate::error::AppError;
 use crate::intake::blocking;
@@ -134,24 +134,7 @@ pub(crate) async fn review_report(
         Ok(ReportsCollection::new(state.geography().directory.clone()).public_feature(reviewed))
     })
     .await?;
-    let links = json!([
-        link(
-            format!(
-                "{base}/collections/{}/items/{}",
-                REPORTS.id,
-                percent_encode(&feature.id.to_text())
-            ),
-            "self",
-            GEOJSON,
-            "This report",
-        ),
-        link(
-            format!("{base}/collections/{}", REPORTS.id),
-            "collection",
-            "application/json",
-            "The collection"
-        ),
-    ]);
+    let links = item_links(&base, REPORTS.id, &feature, "This report");
     let mut response = with_type(feature_json(&feature, Some(&links)), GEOJSON);
     CachePolicy::Keyed.apply(&mut response);
     debug_assert_eq!(response.status(), StatusCode::OK);
