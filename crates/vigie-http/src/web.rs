@@ -140,25 +140,31 @@ pub(crate) async fn index_page(state: &AppState) -> Response {
     };
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
+    app_file_headers(headers, "text/html; charset=utf-8");
     headers.insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("same-origin"),
     );
     add_vary(headers, "accept");
     response
+}
+
+/// The headers of every file of the app, the page at `/` included: its type, revalidation
+/// on each use, no sniffing, and for a page the content policy.
+fn app_file_headers(headers: &mut HeaderMap, media_type: &'static str) {
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(media_type));
+    if media_type.starts_with("text/html") {
+        // A page of the app under /web/ gets the same policy as the one at /.
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        );
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
 }
 
 /// The media type of a file, by its extension.
@@ -256,19 +262,7 @@ async fn web_file(
         .ok_or_else(|| AppError::not_found_because("no such file of the web map"))?;
     let mut response = Response::new(Body::from(bytes));
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(media_type));
-    if media_type.starts_with("text/html") {
-        // A page of the app under /web/ gets the same policy as the one at /.
-        headers.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-        );
-    }
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
+    app_file_headers(headers, media_type);
     if let Ok(value) = HeaderValue::from_str(&tag) {
         headers.insert(header::ETAG, value);
     }
